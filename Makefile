@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+HOST   ?= 127.0.0.1
+PORT   ?= 8050
+export LAGESBILD_DATA_DIR ?= ./var
+
+.PHONY: run test venv test-venv demo bench lint clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements.txt requirements-test.txt $(VENV)/.runtime-installed
+	$(PIP) install --quiet -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.runtime-installed
+
+test-venv: $(VENV)/.test-installed
+
+## Serve the app on http://$(HOST):$(PORT); generates and loads the small demo delivery when no data is loaded.
+run: venv
+	$(PY) -m etl bootstrap
+	$(PY) -m auth.devinfo
+	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) "app:create_app()"
+
+## Run every test (unit, integration, browser in Debian's Chromium).
+test: test-venv
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
+
+## Reproducible measurements with a naive baseline side by side (see benchmarks/README.md).
+bench: test-venv
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,73 @@
+"""Application factory: one place that says what the app is made of.
+
+``create_app()`` builds the Flask server, registers the extensions (cache,
+authentication and request guard, security headers, audit), the /api/v1
+blueprint, mounts the Dash Pages app on it and returns the Flask server.
+gunicorn serves ``'app:create_app()'``; ``flask --app app ...`` finds the
+factory; ``python app.py`` runs a local dev server. Nothing is created at
+import time, so tests build apps with their own settings.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from flask import Flask
+
+import auth
+from api import init_api
+from components.shell import app_shell
+from config.settings import Settings, load_settings
+from data.context import init_data
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("lagesbild")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    server = Flask(__name__, static_folder=None)
+    server.config["LAGESBILD_SETTINGS"] = settings
+    server.config["SECRET_KEY"] = settings.secret_key or _dev_secret(settings)
+    server.config["JSON_SORT_KEYS"] = False
+
+    init_data(server, settings)          # warehouse (read-only) + result cache
+    auth.init_app(server, settings)      # login, roles, request guard, audit, headers
+    init_api(server)                     # /api/v1 and /healthz
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        serve_locally=True,
+        title="Nationell lägesbild – väntetider till operation",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        external_stylesheets=[],  # the Bootstrap theme is served from assets/
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = app_shell
+    auth.init_dash(app, settings)        # CSP hashes for Dash's inline scripts
+    server.extensions["dash_app"] = app
+    return server
+
+
+def _dev_secret(settings: Settings) -> str:
+    """A per-installation random key for local use, kept in the data directory."""
+    import secrets
+
+    path = settings.data_dir / ".secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+if __name__ == "__main__":
+    create_app().run(host="127.0.0.1", port=8050, debug=False)

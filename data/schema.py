@@ -1,0 +1,139 @@
+"""The warehouse schema: the contract between etl/ (writer) and data/ (reader).
+
+Only etl/ writes these tables, always into a new snapshot file (see
+etl/snapshot.py). The app opens the published snapshot read-only.
+
+Derived once at load (never recomputed by readers):
+- ``operations.kva_grupp``  = first three characters of ``kva_kod``
+- ``operations.region_kod`` = the performing unit's region at load time
+- ``operations.vantedagar`` = ``operation_datum - start_datum`` in days
+- ``sources.data_date``     = latest ``operation_datum`` of the source (D in METRICS.md)
+
+``operations`` is kept sorted by (kva_grupp, operation_datum) so that DuckDB's
+zone maps let a query for one group and window read only its row groups.
+"""
+
+SCHEMA_VERSION = 1
+
+# Reserved organisation number of the demo delivery: "SE0000000000" is never
+# issued, so a unit whose HSA-ID starts with it is fictional. A snapshot with
+# such units is labelled "Demodata" everywhere.
+DEMO_HSA_PREFIX = "SE0000000000-"
+
+DDL = [
+    """
+    CREATE TABLE IF NOT EXISTS snapshot_info (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS regions (
+        region_kod VARCHAR PRIMARY KEY,
+        namn VARCHAR NOT NULL,
+        residensstad VARCHAR,
+        lat DOUBLE,
+        lon DOUBLE
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS units (
+        vardenhet_hsaid VARCHAR PRIMARY KEY,
+        namn VARCHAR NOT NULL,
+        sjukhus VARCHAR,
+        region_kod VARCHAR NOT NULL,
+        agarform VARCHAR NOT NULL,   -- offentlig | privat | ideburen
+        ort VARCHAR,
+        lat DOUBLE,
+        lon DOUBLE,
+        file_id INTEGER
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS kva (
+        kod VARCHAR PRIMARY KEY,     -- 3-letter group or 5-character code
+        titel VARCHAR NOT NULL,
+        ar_grupp BOOLEAN NOT NULL,   -- true for a 3-letter group
+        kalla VARCHAR,               -- 'spor' | 'ncr' for groups; NULL for codes
+        inbyggd BOOLEAN NOT NULL     -- from the built-in catalogue (true) or a loaded file (false)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS operations (
+        source VARCHAR NOT NULL,          -- 'spor' | 'ncr'
+        post_id VARCHAR NOT NULL,
+        vardenhet_hsaid VARCHAR NOT NULL,
+        region_kod VARCHAR NOT NULL,      -- derived: unit's region
+        kva_kod VARCHAR NOT NULL,
+        kva_grupp VARCHAR NOT NULL,       -- derived: first 3 characters
+        start_datum DATE NOT NULL,        -- SPOR anmalan_datum / NCR beslut_datum
+        operation_datum DATE NOT NULL,
+        vantedagar INTEGER NOT NULL,      -- derived: operation_datum - start_datum
+        akut BOOLEAN NOT NULL,            -- acute rows are stored, never counted in waits
+        asa_klass TINYINT,                -- SPOR only
+        bortre_tidsgrans VARCHAR,         -- SPOR only: 1v 2v 4v 3m 6m 12m
+        anestesi VARCHAR,                 -- NCR only: topikal lokal narkos
+        oga VARCHAR,                      -- NCR only: H V
+        patient_lan VARCHAR,
+        file_id INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS vtd (
+        period VARCHAR NOT NULL,          -- YYYY-MM
+        vardenhet_hsaid VARCHAR NOT NULL,
+        region_kod VARCHAR NOT NULL,      -- derived: unit's region
+        mvo VARCHAR,
+        fas TINYINT NOT NULL,             -- 1 first visit, 2 operation
+        kva_grupp VARCHAR,                -- NULL for phase 1
+        vantande INTEGER NOT NULL,
+        vantande_over_90 INTEGER NOT NULL,
+        vantande_avvikelse INTEGER,
+        nya INTEGER,
+        genomforda INTEGER NOT NULL,
+        genomforda_inom_90 INTEGER NOT NULL,
+        file_id INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS sources (
+        source VARCHAR PRIMARY KEY,       -- spor | ncr | vtd | vardenheter | kva
+        data_date DATE,                   -- spor/ncr: max operation_datum; vtd: last day of latest period
+        records BIGINT NOT NULL,
+        files_loaded INTEGER NOT NULL,
+        last_loaded_at TIMESTAMP
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS load_history (
+        file_id INTEGER PRIMARY KEY,
+        file_name VARCHAR NOT NULL,
+        path VARCHAR,
+        sha256 VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        loaded_at TIMESTAMP NOT NULL,
+        rows_total INTEGER NOT NULL,
+        accepted INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        outcome VARCHAR NOT NULL,          -- 'loaded' | 'rejected' | 'unchanged'
+        message VARCHAR,
+        snapshot_id VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS rejections (
+        file_id INTEGER NOT NULL,
+        file_name VARCHAR NOT NULL,
+        line INTEGER,                      -- 1-based line in the file (header is line 1); NULL for file-level
+        column_name VARCHAR,
+        value VARCHAR,
+        reason VARCHAR NOT NULL            -- Swedish, shown to data stewards
+    )
+    """,
+]
+
+
+def create_schema(con) -> None:
+    """Create every table (idempotent) on an open DuckDB connection."""
+    for statement in DDL:
+        con.execute(statement)

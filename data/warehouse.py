@@ -1,0 +1,92 @@
+"""Read-only access to the published warehouse snapshot.
+
+The app never writes the warehouse. Each thread gets its own DuckDB cursor on
+one read-only connection per snapshot; when the ETL publishes a new snapshot
+(CURRENT changes), the next query reopens on it. Cheap to check: one stat()
+of the pointer file per query.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl.snapshot import SnapshotStore
+
+
+class NoData(RuntimeError):
+    """No snapshot has been published yet."""
+
+
+class Warehouse:
+    def __init__(self, warehouse_dir: Path | str, threads: int | None = None,
+                 memory_limit: str | None = None):
+        self.store = SnapshotStore(warehouse_dir)
+        self._threads = threads
+        self._memory_limit = memory_limit
+        self._lock = threading.Lock()
+        self._pointer_stat: tuple | None = None
+        self._snapshot_id: str | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._local = threading.local()
+
+    # ---- snapshot tracking ------------------------------------------------
+    def _refresh(self) -> None:
+        try:
+            st = os.stat(self.store.pointer)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            key = None
+        if key == self._pointer_stat and (self._con is not None or key is None):
+            return
+        with self._lock:
+            if key == self._pointer_stat and (self._con is not None or key is None):
+                return
+            sid = self.store.current_id()
+            if sid is None:
+                self._snapshot_id, self._con, self._pointer_stat = None, None, key
+                return
+            config = {}
+            if self._threads:
+                config["threads"] = self._threads
+            if self._memory_limit:
+                config["memory_limit"] = self._memory_limit
+            con = duckdb.connect(str(self.store.path_for(sid)), read_only=True, config=config)
+            # The old connection is left to the garbage collector: threads that
+            # still hold a cursor on it finish their query undisturbed.
+            self._con, self._snapshot_id, self._pointer_stat = con, sid, key
+
+    @property
+    def snapshot_id(self) -> str | None:
+        self._refresh()
+        return self._snapshot_id
+
+    @property
+    def has_data(self) -> bool:
+        return self.snapshot_id is not None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for this thread on the current snapshot."""
+        self._refresh()
+        if self._con is None:
+            raise NoData("Inga data är inlästa ännu. Kör `python -m etl load` eller `make run`.")
+        local = self._local
+        if getattr(local, "snapshot_id", None) != self._snapshot_id:
+            local.cursor = self._con.cursor()
+            local.snapshot_id = self._snapshot_id
+        return local.cursor
+
+    def df(self, sql: str, params: list | tuple | dict | None = None) -> pd.DataFrame:
+        return self.cursor().execute(sql, params or []).df()
+
+    def rows(self, sql: str, params: list | tuple | dict | None = None) -> list[tuple]:
+        return self.cursor().execute(sql, params or []).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con, self._snapshot_id, self._pointer_stat = None, None, None

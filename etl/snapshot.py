@@ -1,0 +1,147 @@
+"""Snapshot store: build the next warehouse file beside the published one and
+switch to it atomically.
+
+Layout under ``<data_dir>/warehouse``::
+
+    CURRENT                     the published snapshot id (one line; replaced with os.replace)
+    snapshots/<id>.duckdb       published, never modified again
+    snapshots/<id>.duckdb.building   a snapshot under construction (removed if a load dies)
+    .lock                       held (flock) by the one loader allowed at a time
+
+A reader (data/warehouse.py) only ever opens ``snapshots/<CURRENT>.duckdb``
+read-only. A loader killed at any moment leaves CURRENT untouched, so the
+previous snapshot keeps serving; the next run removes the leftover
+``.building`` file and redoes the work (files already in the published load
+history are skipped by content hash).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+KEEP_SNAPSHOTS = 5
+BUILDING_SUFFIX = ".building"
+
+
+class LoaderBusy(RuntimeError):
+    """Another loader holds the warehouse lock."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class SnapshotStore:
+    def __init__(self, warehouse_dir: Path | str):
+        self.root = Path(warehouse_dir)
+        self.snapshots = self.root / "snapshots"
+        self.pointer = self.root / "CURRENT"
+
+    # ---- reading the pointer -------------------------------------------------
+    def current_id(self) -> str | None:
+        try:
+            value = self.pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return value or None
+
+    def path_for(self, snapshot_id: str) -> Path:
+        return self.snapshots / f"{snapshot_id}.duckdb"
+
+    def current_path(self) -> Path | None:
+        sid = self.current_id()
+        return self.path_for(sid) if sid else None
+
+    def published_ids(self) -> list[str]:
+        if not self.snapshots.exists():
+            return []
+        return sorted(p.name[: -len(".duckdb")] for p in self.snapshots.glob("*.duckdb"))
+
+    # ---- writing -------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, wait: bool = True):
+        """Exclusive loader lock. Raises LoaderBusy if ``wait`` is False and it is held."""
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        fh = open(self.root / ".lock", "a+")
+        try:
+            flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
+            try:
+                fcntl.flock(fh, flags)
+            except BlockingIOError as exc:
+                raise LoaderBusy(
+                    "En annan inläsning pågår redan mot samma datakatalog; försök igen när den är klar."
+                ) from exc
+            yield
+        finally:
+            fh.close()
+
+    def remove_stale_builds(self) -> list[Path]:
+        """Remove snapshots left half-built by a killed loader. Call under lock()."""
+        removed = []
+        for path in self.snapshots.glob(f"*{BUILDING_SUFFIX}*"):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        return removed
+
+    @staticmethod
+    def new_id() -> str:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        return f"{stamp}-{secrets.token_hex(3)}"
+
+    def begin(self) -> tuple[str, Path]:
+        """Start a new snapshot: a copy of the published one (or an empty file).
+
+        Returns (snapshot_id, path of the file to build). Call under lock().
+        """
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        sid = self.new_id()
+        building = self.snapshots / f"{sid}.duckdb{BUILDING_SUFFIX}"
+        current = self.current_path()
+        if current is not None and current.exists():
+            shutil.copyfile(current, building)
+        return sid, building
+
+    def publish(self, snapshot_id: str, building: Path) -> Path:
+        """Make a finished snapshot the current one, atomically. Call under lock()."""
+        final = self.path_for(snapshot_id)
+        with open(building, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(building, final)
+        tmp_pointer = self.root / f"CURRENT.{snapshot_id}.tmp"
+        with open(tmp_pointer, "w", encoding="utf-8") as fh:
+            fh.write(snapshot_id + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_pointer, self.pointer)
+        _fsync_dir(self.root)
+        self.prune()
+        return final
+
+    def abandon(self, building: Path) -> None:
+        for path in building.parent.glob(building.name + "*"):
+            path.unlink(missing_ok=True)
+
+    def point_to(self, snapshot_id: str) -> None:
+        """Roll back (or forward) to an already published snapshot."""
+        if not self.path_for(snapshot_id).exists():
+            raise FileNotFoundError(f"Ögonblicksbilden {snapshot_id} finns inte.")
+        tmp_pointer = self.root / f"CURRENT.{snapshot_id}.tmp"
+        tmp_pointer.write_text(snapshot_id + "\n", encoding="utf-8")
+        os.replace(tmp_pointer, self.pointer)
+
+    def prune(self, keep: int = KEEP_SNAPSHOTS) -> None:
+        current = self.current_id()
+        ids = self.published_ids()
+        for sid in ids[:-keep] if len(ids) > keep else []:
+            if sid != current:
+                self.path_for(sid).unlink(missing_ok=True)
+                Path(str(self.path_for(sid)) + ".wal").unlink(missing_ok=True)
