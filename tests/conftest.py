@@ -1,0 +1,56 @@
+"""Shared fixtures. Every test gets its own data directory under tmp_path."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from config.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_settings(data_dir: Path, **overrides):
+    env = {"LAGESBILD_DATA_DIR": str(data_dir), "LAGESBILD_ENV": "test", "LAGESBILD_AUTH_MODE": "dev"}
+    env.update({f"LAGESBILD_{k.upper()}": str(v) for k, v in overrides.items()})
+    return load_settings(env)
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(data_dir):
+    return make_settings(data_dir)
+
+
+@pytest.fixture
+def app(settings):
+    from app import create_app
+
+    server = create_app(settings)
+    server.config["TESTING"] = True
+    return server
+
+
+@pytest.fixture
+def client(app):
+    """An anonymous client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def auth_client(app):
+    """A client logged in as an ordinary reader."""
+    return app.test_client()
