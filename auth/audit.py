@@ -1,0 +1,186 @@
+"""The audit log: who did what, when, from where, with which parameters.
+
+``record(db, action, ...)`` writes one entry; ``record_request(action, ...)``
+fills who/where/path/parameters from the current Flask request. Query
+functions serve the Admin page and the CSV export.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+
+from auth.db import AuthDB
+from auth.models import AuditEntry
+
+log = logging.getLogger("lagesbild.audit")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+# Swedish labels for the Admin page and the CSV.
+ACTION_LABELS = {
+    "login": "Inloggning",
+    "login_failed": "Misslyckad inloggning",
+    "login_throttled": "Inloggning spärrad (för många försök)",
+    "logout": "Utloggning",
+    "session_expired": "Sessionen gick ut",
+    "api": "API-anrop",
+    "export": "Export",
+    "access_denied": "Åtkomst nekad",
+    "role_granted": "Roll tilldelad",
+    "role_revoked": "Roll återkallad",
+    "dev_user_saved": "Utvecklarkonto sparat",
+    "admin_view": "Admin-sidan visad",
+}
+CSV_COLUMNS = [
+    ("id", "id"), ("tid", "at"), ("hsa_id", "actor"), ("namn", "actor_name"), ("handelse", "action"),
+    ("handelse_text", "action_label"), ("gäller", "subject"), ("metod", "method"), ("sökväg", "path"),
+    ("parametrar", "params"), ("format", "format"), ("status", "status"), ("detalj", "detail"),
+    ("ip_adress", "remote_addr"),
+]
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str | None
+    actor_name: str | None
+    action: str
+    subject: str | None
+    method: str | None
+    path: str | None
+    params: str | None
+    format: str | None
+    status: int | None
+    detail: str | None
+    remote_addr: str | None
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def local_time(self) -> str:
+        at = self.at if self.at.tzinfo else self.at.replace(tzinfo=timezone.utc)
+        return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _to_row(e: AuditEntry) -> AuditRow:
+    return AuditRow(e.id, e.at, e.actor, e.actor_name, e.action, e.subject, e.method, e.path,
+                    e.params, e.format, e.status, e.detail, e.remote_addr)
+
+
+def record(db: AuthDB, action: str, *, actor: str | None = None, actor_name: str | None = None,
+           subject: str | None = None, method: str | None = None, path: str | None = None,
+           params: dict | None = None, format: str | None = None, status: int | None = None,
+           detail: str | None = None, remote_addr: str | None = None,
+           at: datetime | None = None) -> None:
+    """Write one audit entry. Failure to audit is logged loudly and re-raised."""
+    entry = AuditEntry(
+        at=at or datetime.now(timezone.utc), actor=actor, actor_name=actor_name, action=action,
+        subject=(subject or None) and subject[:200], method=method, path=(path or None) and path[:500],
+        params=json.dumps(params, ensure_ascii=False, sort_keys=True) if params else None,
+        format=format, status=status, detail=detail, remote_addr=remote_addr,
+    )
+    try:
+        with db.session() as s:
+            s.add(entry)
+    except Exception:
+        log.exception("Kunde inte skriva granskningsloggen (action=%s, path=%s)", action, path)
+        raise
+
+
+def request_params() -> dict:
+    """The query parameters of the current request, lists only where repeated."""
+    from flask import request
+
+    out = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        out[key] = values[0] if len(values) == 1 else values
+    return out
+
+
+def record_request(action: str, *, status: int | None = None, detail: str | None = None,
+                   subject: str | None = None, params: dict | None = None,
+                   format: str | None = None, db: AuthDB | None = None) -> None:
+    """Audit an event of the current request (who, where, path, parameters)."""
+    from flask import current_app, request
+    from flask_login import current_user
+
+    db = db or current_app.extensions["auth_db"]
+    actor = actor_name = None
+    if getattr(current_user, "is_authenticated", False):
+        actor, actor_name = current_user.hsa_id, current_user.name
+    record(db, action, actor=actor, actor_name=actor_name, subject=subject,
+           method=request.method, path=request.path,
+           params=params if params is not None else request_params(),
+           format=format, status=status, detail=detail, remote_addr=request.remote_addr)
+
+
+# ---- queries ----------------------------------------------------------------
+
+def recent(db: AuthDB, limit: int = 200, action: str | None = None, actor: str | None = None,
+           since: datetime | None = None, until: datetime | None = None, text: str | None = None) -> list[AuditRow]:
+    """Newest first."""
+    q = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if action:
+        q = q.where(AuditEntry.action == action)
+    if actor:
+        q = q.where(AuditEntry.actor == actor)
+    if since:
+        q = q.where(AuditEntry.at >= since)
+    if until:
+        q = q.where(AuditEntry.at < until)
+    if text:
+        like = f"%{text}%"
+        q = q.where(or_(AuditEntry.actor.ilike(like), AuditEntry.actor_name.ilike(like),
+                        AuditEntry.subject.ilike(like), AuditEntry.path.ilike(like)))
+    if limit:
+        q = q.limit(limit)
+    with db.session() as s:
+        return [_to_row(e) for e in s.scalars(q)]
+
+
+def count_since(db: AuthDB, action: str, since: datetime, subject: str | None = None,
+                remote_addr: str | None = None) -> int:
+    q = select(func.count(AuditEntry.id)).where(AuditEntry.action == action, AuditEntry.at >= since)
+    if subject is not None:
+        q = q.where(AuditEntry.subject == subject)
+    if remote_addr is not None:
+        q = q.where(AuditEntry.remote_addr == remote_addr)
+    with db.session() as s:
+        return int(s.scalar(q) or 0)
+
+
+def failed_logins(db: AuthDB, window: timedelta, subject: str | None = None,
+                  remote_addr: str | None = None) -> int:
+    since = datetime.now(timezone.utc) - window
+    return count_since(db, "login_failed", since, subject=subject, remote_addr=remote_addr)
+
+
+def _neutralise(value):
+    """Stop spreadsheet formula injection: text starting with = + - @ is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: list[AuditRow]) -> bytes:
+    """Semicolon-separated, UTF-8 with BOM: opens correctly in Swedish Excel."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow([label for label, _ in CSV_COLUMNS])
+    for r in rows:
+        line = []
+        for _, attr in CSV_COLUMNS:
+            value = r.local_time if attr == "at" else getattr(r, attr)
+            line.append("" if value is None else _neutralise(value))
+        w.writerow(line)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")

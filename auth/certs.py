@@ -1,0 +1,227 @@
+"""SITHS client certificates: parse the forwarded header, verify, read the HSA-ID.
+
+Pure functions, no Flask: ``verify_client_certificate(cert, cas, now)``
+returns the identity or raises :class:`CertificateRejected` with a reason code
+(for the audit log) and a Swedish explanation (for the person).
+
+What is checked (the proxy has verified the TLS handshake; the app checks
+again so that a forged header can never log anybody in):
+
+1. the header holds exactly one parseable X.509 certificate (URL-encoded PEM
+   as nginx's ``$ssl_client_escaped_cert``; raw PEM and base64 DER are also
+   accepted);
+2. it is directly issued by a CA certificate in LAGESBILD_SITHS_CA_FILE:
+   issuer name equals the CA's subject, the signature verifies with the CA's
+   key, the CA has basicConstraints CA:TRUE (and keyUsage keyCertSign if
+   present), and the CA itself is within its validity period;
+3. it is within its own validity period;
+4. it is meant for client authentication: extendedKeyUsage contains
+   clientAuth, keyUsage (if present) allows digitalSignature, and it is not a
+   CA certificate;
+5. the subject serialNumber is a well-formed HSA-ID.
+
+Revocation (CRL/OCSP) is checked by the proxy (see deploy/README.md).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+HSA_ID_RE = re.compile(r"^SE\d{10}-[A-Za-z0-9]{1,20}$")
+PEM_RE = re.compile(
+    r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.DOTALL
+)
+
+
+class CertificateRejected(Exception):
+    """The certificate may not log anybody in."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason  # stable code for the audit log and tests
+        self.message = message  # Swedish, for the person
+
+
+class CAFileError(RuntimeError):
+    """LAGESBILD_SITHS_CA_FILE cannot be used."""
+
+
+@dataclass(frozen=True)
+class CertIdentity:
+    hsa_id: str
+    name: str
+    fingerprint: str  # sha256 hex of the certificate
+    issuer: str
+    not_after: datetime
+
+
+def is_valid_hsa_id(value: str | None) -> bool:
+    return bool(value) and HSA_ID_RE.match(value) is not None
+
+
+# ---- parsing --------------------------------------------------------------
+
+def parse_forwarded_certificate(header_value: str | None) -> x509.Certificate:
+    """The certificate in an X-SSL-Client-Cert header value."""
+    if header_value is None or not header_value.strip():
+        raise CertificateRejected("missing", "Inget klientcertifikat skickades med begäran.")
+    text = header_value.strip()
+    if "%" in text:
+        text = unquote(text)
+    blocks = PEM_RE.findall(text)
+    if len(blocks) > 1:
+        raise CertificateRejected(
+            "malformed", "Begäran innehöll flera certifikat; bara personens eget certifikat ska skickas."
+        )
+    try:
+        if blocks:
+            body = re.sub(r"\s+", "", blocks[0])
+            der = base64.b64decode(body, validate=True)
+        elif "BEGIN" in text:
+            raise ValueError("bad PEM")
+        else:
+            der = base64.b64decode(re.sub(r"\s+", "", text), validate=True)
+        return x509.load_der_x509_certificate(der)
+    except (ValueError, binascii.Error) as exc:
+        raise CertificateRejected(
+            "malformed", "Klientcertifikatet gick inte att läsa (felaktigt format)."
+        ) from exc
+
+
+def load_ca_file(path: Path | str) -> list[x509.Certificate]:
+    """The CA certificates (PEM bundle) trusted to issue staff certificates."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CAFileError(f"LAGESBILD_SITHS_CA_FILE {path} kan inte läsas: {exc.strerror}") from exc
+    try:
+        cas = x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        raise CAFileError(
+            f"LAGESBILD_SITHS_CA_FILE {path} innehåller inga läsbara PEM-certifikat."
+        ) from exc
+    usable = [c for c in cas if _is_ca(c)]
+    if not usable:
+        raise CAFileError(
+            f"LAGESBILD_SITHS_CA_FILE {path}: inget av certifikaten är ett CA-certifikat "
+            "(basicConstraints CA:TRUE)."
+        )
+    return usable
+
+
+# ---- verification ---------------------------------------------------------
+
+def _ext(cert: x509.Certificate, cls):
+    try:
+        return cert.extensions.get_extension_for_class(cls).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    bc = _ext(cert, x509.BasicConstraints)
+    if bc is None or not bc.ca:
+        return False
+    ku = _ext(cert, x509.KeyUsage)
+    return ku is None or ku.key_cert_sign
+
+
+def _within(cert: x509.Certificate, now: datetime) -> bool:
+    return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
+
+
+def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    if cert.issuer != ca.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def verify_client_certificate(cert: x509.Certificate, cas: list[x509.Certificate],
+                              now: datetime | None = None) -> CertIdentity:
+    """Check the certificate against the trusted CAs; return who it identifies."""
+    now = now or datetime.now(timezone.utc)
+
+    candidates = [ca for ca in cas if ca.subject == cert.issuer]
+    if not candidates:
+        raise CertificateRejected(
+            "untrusted_issuer",
+            "Certifikatet är inte utfärdat av en betrodd SITHS-utfärdare.",
+        )
+    issuer = next((ca for ca in candidates if _issued_by(cert, ca)), None)
+    if issuer is None:
+        raise CertificateRejected(
+            "bad_signature",
+            "Certifikatets signatur stämmer inte med den betrodda SITHS-utfärdaren (förfalskat eller fel utfärdare).",
+        )
+    if not _within(issuer, now):
+        raise CertificateRejected("ca_expired", "Utfärdarens certifikat är inte giltigt just nu.")
+
+    if now < cert.not_valid_before_utc:
+        raise CertificateRejected(
+            "not_yet_valid",
+            f"Certifikatet gäller först från {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC.",
+        )
+    if now > cert.not_valid_after_utc:
+        raise CertificateRejected(
+            "expired",
+            f"Certifikatet gick ut {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC. Förnya ditt SITHS-kort.",
+        )
+
+    bc = _ext(cert, x509.BasicConstraints)
+    if bc is not None and bc.ca:
+        raise CertificateRejected("not_client_auth", "Ett CA-certifikat kan inte användas för inloggning.")
+    eku = _ext(cert, x509.ExtendedKeyUsage)
+    if eku is None or ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
+        raise CertificateRejected(
+            "not_client_auth",
+            "Certifikatet är inte avsett för klientautentisering (inloggning). Använd ditt SITHS-legitimeringscertifikat.",
+        )
+    ku = _ext(cert, x509.KeyUsage)
+    if ku is not None and not ku.digital_signature:
+        raise CertificateRejected(
+            "not_client_auth",
+            "Certifikatets nyckelanvändning tillåter inte inloggning (digitalSignature saknas).",
+        )
+
+    serials = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    hsa_id = serials[0].value if len(serials) == 1 else None
+    if not isinstance(hsa_id, str) or not is_valid_hsa_id(hsa_id):
+        raise CertificateRejected(
+            "no_hsa_id",
+            "Certifikatet saknar ett giltigt HSA-id (serialNumber i certifikatets subjekt).",
+        )
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    name = str(cns[0].value) if cns else hsa_id
+    return CertIdentity(
+        hsa_id=hsa_id,
+        name=name,
+        fingerprint=cert.fingerprint(_sha256()).hex(),
+        issuer=cert.issuer.rfc4514_string(),
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+def _sha256():
+    from cryptography.hazmat.primitives import hashes
+
+    return hashes.SHA256()
+
+
+def identify(header_value: str | None, cas: list[x509.Certificate],
+             now: datetime | None = None) -> CertIdentity:
+    """Parse and verify a forwarded certificate header in one step."""
+    return verify_client_certificate(parse_forwarded_certificate(header_value), cas, now)

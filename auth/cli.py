@@ -1,0 +1,93 @@
+"""`flask --app app users grant|revoke|list|dev-add`: roles by HSA-ID, dev accounts."""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from datetime import timezone
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from auth import audit, devusers, roles
+
+users_cli = AppGroup("users", help="Roller (per HSA-id) och lokala utvecklarkonton.")
+
+
+def _db():
+    return current_app.extensions["auth_db"]
+
+
+def _operator() -> str:
+    try:
+        who = getpass.getuser()
+    except Exception:  # noqa: BLE001
+        who = str(os.getuid())
+    return f"cli:{who}"
+
+
+@users_cli.command("grant", help="Tilldela en roll: users grant SE2321000016-ABC1 admin")
+@click.argument("hsa_id")
+@click.argument("role")
+def grant_cmd(hsa_id: str, role: str):
+    try:
+        added = roles.grant(_db(), hsa_id, role, by=_operator())
+    except roles.RoleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if added:
+        audit.record(_db(), "role_granted", actor=None, actor_name=_operator(), subject=hsa_id,
+                     detail=f"roll {role}", path="cli")
+        click.echo(f"Rollen {role} är tilldelad {hsa_id}.")
+    else:
+        click.echo(f"{hsa_id} hade redan rollen {role}; inget ändrat.")
+
+
+@users_cli.command("revoke", help="Återkalla en roll: users revoke SE2321000016-ABC1 admin")
+@click.argument("hsa_id")
+@click.argument("role")
+def revoke_cmd(hsa_id: str, role: str):
+    try:
+        removed = roles.revoke(_db(), hsa_id, role)
+    except roles.RoleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if removed:
+        audit.record(_db(), "role_revoked", actor=None, actor_name=_operator(), subject=hsa_id,
+                     detail=f"roll {role}", path="cli")
+        click.echo(f"Rollen {role} är återkallad från {hsa_id}.")
+    else:
+        click.echo(f"{hsa_id} hade inte rollen {role}; inget ändrat.")
+        sys.exit(1)
+
+
+@users_cli.command("list", help="Visa tilldelade roller.")
+def list_cmd():
+    grants = roles.list_grants(_db())
+    if not grants:
+        click.echo("Inga roller är tilldelade. Alla inloggade kan läsa; rollen admin ger Admin-sidan.")
+        return
+    click.echo(f"{'HSA-id':<34} {'roll':<8} {'tilldelad':<17} av")
+    for g in grants:
+        at = g.granted_at if g.granted_at.tzinfo else g.granted_at.replace(tzinfo=timezone.utc)
+        when = at.astimezone(audit.STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{g.hsa_id:<34} {g.role:<8} {when:<17} {g.granted_by}")
+    click.echo(f"{len(grants)} roll{'er' if len(grants) != 1 else ''}.")
+
+
+@users_cli.command("dev-add", help="Skapa eller byt lösenord för ett lokalt utvecklarkonto (endast dev-läge).")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Läs lösenordet från standard in.")
+@click.option("--name", default=None, help="Namn som visas.")
+def dev_add_cmd(username: str, password_stdin: bool, name: str | None):
+    settings = current_app.config["LAGESBILD_SETTINGS"]
+    if settings.auth_mode != "dev" or settings.production:
+        raise click.ClickException("Utvecklarkonton finns bara i dev-läge (LAGESBILD_AUTH_MODE=dev, inte production).")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
+        "Lösenord", hide_input=True, confirmation_prompt="Upprepa lösenordet")
+    try:
+        account = devusers.create_or_update(_db(), username, password, display_name=name)
+    except devusers.DevUserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit.record(_db(), "dev_user_saved", actor_name=_operator(), subject=account.hsa_id,
+                 detail=f"användarnamn {account.username}", path="cli")
+    click.echo(f"Kontot {account.username} är sparat (pseudo-HSA-id {account.hsa_id}).")

@@ -1,0 +1,108 @@
+"""The app database: one SQLAlchemy engine per app, schema by Alembic.
+
+SQLite file in the data directory by default, PostgreSQL (or anything
+SQLAlchemy speaks) by LAGESBILD_DATABASE_URL. ``AuthDB.migrate()`` brings the
+schema to the newest revision; it runs at start-up and in the CLI, under a
+file lock so several gunicorn workers starting together do not race.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class AuthDB:
+    def __init__(self, url: str, lock_dir: Path | None = None):
+        self.url = url
+        self.lock_dir = lock_dir
+        kwargs: dict = {"future": True, "pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        s = self.Session()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    # ---- schema -----------------------------------------------------------
+    def alembic_config(self):
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return cfg
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest revision (idempotent)."""
+        from alembic import command
+
+        with self._lock():
+            with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    # Several hosts may start at once: one migrates, the others wait.
+                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7391042)")
+                cfg = self.alembic_config()
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def table_names(self) -> list[str]:
+        return sorted(inspect(self.engine).get_table_names())
+
+    @contextlib.contextmanager
+    def _lock(self):
+        if self.lock_dir is None:
+            yield
+            return
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_dir / ".appdb.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cur = dbapi_connection.cursor()
+    # WAL: readers never block the writer; two gunicorn workers share the file.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def open_db(settings) -> AuthDB:
+    """The app database for these settings, migrated to the newest schema."""
+    db = AuthDB(settings.effective_database_url, lock_dir=settings.data_dir)
+    db.migrate()
+    return db

@@ -1,0 +1,287 @@
+"""The one request guard: every route needs an authenticated person unless public.
+
+Registered with ``before_request`` before Dash is mounted, so it runs first
+for every request — pages, /_dash-layout, /_dash-dependencies,
+/_dash-update-component, /_reload-hash, /api/v1/*, exports, unknown paths.
+
+Public (no person needed, no data): PUBLIC_PATHS and PUBLIC_PREFIXES.
+Everything else:
+- no person: a browser page request is redirected to the login page with
+  ``next=`` (dev mode) or answered 401 with a Swedish explanation page (proxy
+  mode: the certificate is the login); API, Dash callbacks and other XHR get
+  401 JSON.
+- sessions idle longer than LAGESBILD_SESSION_IDLE_MINUTES are ended.
+- /admin and /admin/* and Dash callbacks touching ``admin-*`` component ids
+  need the role admin: 403 otherwise.
+"""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+from flask import jsonify, redirect, render_template, request, session
+from flask_login import current_user, login_user, logout_user
+
+from auth import audit, certs, roles
+from auth.proxy import CERT_ENVIRON, TRUSTED_KEY, UNTRUSTED_CERT_KEY
+from auth.state import get_state
+from auth.user import StaffUser
+
+LOGIN_PATH = "/login"
+LOGOUT_PATH = "/logout"
+# Exact public paths: liveness, login/logout pages, Dash's favicon.
+PUBLIC_PATHS = frozenset({"/healthz", LOGIN_PATH, LOGOUT_PATH, "/_favicon.ico", "/favicon.ico"})
+# Static files without data: the app's CSS/JS/fonts/locale (assets/), the
+# library bundles Dash serves (React, Plotly, dcc, dbc), the login page's CSS.
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/auth/static/")
+ADMIN_PATH = "/admin"
+ADMIN_ID_PREFIX = "admin-"
+SEEN_KEY = "seen"  # last activity, epoch seconds, in the signed session cookie
+SEEN_RESOLUTION = 30  # seconds: refresh the cookie at most this often
+
+MSG_LOGIN = "Du måste logga in för att se den här sidan."
+MSG_EXPIRED = "Din session har gått ut efter en tids inaktivitet. Logga in igen."
+MSG_FORBIDDEN = "Du saknar behörighet (rollen admin krävs)."
+
+
+def is_public(path: str) -> bool:
+    if path in PUBLIC_PATHS:
+        return True
+    if path.startswith(PUBLIC_PREFIXES):
+        # No path tricks: "/assets/../api/v1/waits" never reaches here
+        # normalised, but refuse anything with a dot-segment anyway.
+        return "/../" not in path and not path.endswith("/..")
+    return False
+
+
+def is_admin_path(path: str) -> bool:
+    return path == ADMIN_PATH or path.startswith(ADMIN_PATH + "/")
+
+
+def wants_json() -> bool:
+    """API, Dash's own endpoints, XHR and non-GET requests get JSON, not pages."""
+    path = request.path
+    if path.startswith(("/api/", "/_dash-", "/_reload-hash")):
+        return True
+    if request.method not in ("GET", "HEAD"):
+        return True
+    if request.headers.get("X-Requested-With", "").lower() == "xmlhttprequest":
+        return True
+    accept = request.accept_mimetypes
+    if accept and accept.best_match(["text/html", "application/json"]) == "application/json":
+        return True
+    return False
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths may be redirected to after login (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(ch) < 32 for ch in target) or target.startswith((LOGIN_PATH, LOGOUT_PATH)):
+        return "/"
+    return target
+
+
+def current_next() -> str:
+    full = request.full_path if request.query_string else request.path
+    return safe_next(full)
+
+
+def login_url(next_path: str | None = None, **extra) -> str:
+    params = {"next": safe_next(next_path)} if next_path else {}
+    params.update(extra)
+    return LOGIN_PATH + ("?" + urlencode(params) if params else "")
+
+
+# ---- responses -----------------------------------------------------------
+
+def unauthorized(message: str, reason: str, detail: str | None = None):
+    """401: JSON for API/XHR/Dash, else a Swedish page (or a redirect to the form in dev mode)."""
+    state = get_state()
+    next_path = current_next()
+    if wants_json():
+        resp = jsonify({"error": "unauthorized", "reason": reason, "meddelande": message,
+                        "login_url": login_url(next_path)})
+        resp.status_code = 401
+    elif state.mode == "dev":
+        extra = {"utgangen": "1"} if reason == "expired" else {}
+        resp = redirect(login_url(next_path, **extra), code=302)
+    else:
+        resp = render_template("auth/unauthorized.html", message=message, reason=reason,
+                               detail=detail, next_path=next_path), 401
+        from flask import make_response
+
+        resp = make_response(resp)
+    resp.headers["WWW-Authenticate"] = 'Cookie realm="lagesbild"' if state.mode == "dev" else 'SITHS realm="lagesbild"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def forbidden(message: str = MSG_FORBIDDEN):
+    if wants_json():
+        resp = jsonify({"error": "forbidden", "meddelande": message})
+        resp.status_code = 403
+        return resp
+    from flask import make_response
+
+    return make_response(render_template("auth/forbidden.html", message=message), 403)
+
+
+# ---- sessions ------------------------------------------------------------
+
+def start_session(user: StaffUser, **extra) -> None:
+    """Log the person in on a fresh session (no fixation)."""
+    session.clear()
+    login_user(user, remember=False, fresh=True)
+    session.permanent = True
+    session["method"] = user.method
+    session["name"] = user.name
+    session[SEEN_KEY] = int(time.time())
+    session.update(extra)
+
+
+def end_session() -> None:
+    logout_user()
+    session.clear()
+
+
+def _idle_expired() -> bool:
+    seen = session.get(SEEN_KEY)
+    if not isinstance(seen, int):
+        return True
+    return time.time() - seen > get_state().idle.total_seconds()
+
+
+def _touch() -> None:
+    now = int(time.time())
+    if now - int(session.get(SEEN_KEY, 0)) >= SEEN_RESOLUTION:
+        session[SEEN_KEY] = now
+
+
+# ---- proxy (SITHS) -------------------------------------------------------
+
+def authenticate_certificate():
+    """Proxy mode: log in from the forwarded certificate. Returns None or a 401 response."""
+    state = get_state()
+    environ = request.environ
+    if not environ.get(TRUSTED_KEY):
+        reason = "untrusted_source"
+        message = ("Begäran kom inte via den betrodda omvända proxyn, så inget klientcertifikat "
+                   "kan godtas. Använd tjänstens vanliga adress.")
+        if environ.get(UNTRUSTED_CERT_KEY):
+            detail = "certifikathuvud från obetrodd adress ignorerat"
+        else:
+            detail = "ingen betrodd proxy"
+        audit.record_request("login_failed", status=401, detail=f"{reason}: {detail}", db=state.db)
+        end_session()
+        return unauthorized(message, reason)
+    header = environ.get(CERT_ENVIRON)
+    try:
+        identity = certs.identify(header, state.cas)
+    except certs.CertificateRejected as exc:
+        audit.record_request("login_failed", status=401, detail=exc.reason,
+                             subject=_claimed_hsa_id(header), db=state.db)
+        end_session()
+        return unauthorized(exc.message, exc.reason)
+    same_person = (getattr(current_user, "is_authenticated", False)
+                   and current_user.hsa_id == identity.hsa_id
+                   and session.get("cert") == identity.fingerprint)
+    if same_person and not _idle_expired():
+        return None
+    if same_person:
+        audit.record_request("session_expired", status=None, subject=identity.hsa_id, db=state.db)
+    user = StaffUser(identity.hsa_id, identity.name, roles.roles_for(state.db, identity.hsa_id), "certifikat")
+    start_session(user, cert=identity.fingerprint)
+    audit.record(state.db, "login", actor=user.hsa_id, actor_name=user.name, subject=identity.hsa_id,
+                 method=request.method, path=request.path, status=200, remote_addr=request.remote_addr,
+                 detail=f"SITHS-certifikat utfärdat av {identity.issuer}, giltigt till "
+                        f"{identity.not_after:%Y-%m-%d}")
+    return None
+
+
+def _claimed_hsa_id(header: str | None) -> str | None:
+    """The serialNumber a rejected certificate claims (for the audit log only)."""
+    try:
+        cert = certs.parse_forwarded_certificate(header)
+        from cryptography.x509.oid import NameOID
+
+        values = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+        return str(values[0].value)[:200] if values else None
+    except Exception:  # noqa: BLE001 - a rejected header may be anything
+        return None
+
+
+# ---- the guard -----------------------------------------------------------
+
+def _callback_ids(payload) -> list:
+    ids = []
+    if not isinstance(payload, dict):
+        return ids
+    outputs = payload.get("outputs")
+    if isinstance(outputs, dict):
+        outputs = [outputs]
+    for group in (outputs or [], payload.get("inputs") or [], payload.get("state") or []):
+        for item in group:
+            items = item if isinstance(item, list) else [item]  # pattern-matching ALL/ALLSMALLER
+            for it in items:
+                if isinstance(it, dict):
+                    ids.append(it.get("id"))
+    output = payload.get("output")
+    if isinstance(output, str):
+        for part in output.strip(".").split("..."):
+            ids.append(part.rsplit(".", 1)[0])
+    return ids
+
+
+def _touches_admin(ids) -> bool:
+    for cid in ids:
+        if isinstance(cid, str) and cid.startswith(ADMIN_ID_PREFIX):
+            return True
+        if isinstance(cid, dict) and any(isinstance(v, str) and v.startswith(ADMIN_ID_PREFIX)
+                                         for v in cid.values()):
+            return True
+        if isinstance(cid, str) and cid.startswith("{") and f'"{ADMIN_ID_PREFIX}' in cid:
+            return True
+    return False
+
+
+def needs_admin() -> bool:
+    if is_admin_path(request.path):
+        return True
+    if request.path.endswith("/_dash-update-component") and request.method == "POST":
+        return _touches_admin(_callback_ids(request.get_json(silent=True)))
+    return False
+
+
+def guard():
+    path = request.path
+    if is_public(path):
+        return None
+    state = get_state()
+    if state.mode == "proxy":
+        refused = authenticate_certificate()
+        if refused is not None:
+            return refused
+    else:
+        if not current_user.is_authenticated:
+            return unauthorized(MSG_LOGIN, "not_logged_in")
+        if _idle_expired() or session.get("method") != "dev":
+            audit.record_request("session_expired", subject=current_user.hsa_id, db=state.db)
+            end_session()
+            return unauthorized(MSG_EXPIRED, "expired")
+    _touch()
+    if needs_admin() and not current_user.is_admin:
+        audit.record_request("access_denied", status=403, detail="rollen admin krävs", db=state.db)
+        return forbidden()
+    return None
+
+
+def audit_api_call(response):
+    """after_request: every API call and export by a person is audited."""
+    path = request.path
+    if not path.startswith("/api/") or not getattr(current_user, "is_authenticated", False):
+        return response
+    fmt = (request.args.get("format") or "json").lower()
+    action = "export" if fmt in ("csv", "xlsx") else "api"
+    audit.record_request(action, status=response.status_code, format=fmt)
+    return response

@@ -1,0 +1,149 @@
+"""Login, logout and the audit CSV: server-rendered Swedish pages (Jinja)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from auth import audit, devusers, roles
+from auth.guard import (LOGIN_PATH, LOGOUT_PATH, MSG_EXPIRED, authenticate_certificate, end_session,
+                        safe_next, start_session)
+from auth.state import get_state
+from auth.user import StaffUser
+
+bp = Blueprint("auth", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/auth/static")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Användarnamn", validators=[DataRequired("Ange användarnamn."), Length(max=64)])
+    password = PasswordField("Lösenord", validators=[DataRequired("Ange lösenord."), Length(max=200)])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    pass
+
+
+def bootstrap_css() -> str | None:
+    """The Bootstrap theme in assets/ (engineer E's), if it is there."""
+    assets = ROOT / "assets"
+    for pattern in ("*bootstrap*.min.css", "*bootstrap*.css"):
+        found = sorted(assets.glob(pattern))
+        if found:
+            return "/assets/" + found[0].relative_to(assets).as_posix()
+    return None
+
+
+@bp.app_context_processor
+def _template_globals():
+    return {"bootstrap_css": bootstrap_css(), "auth_mode": get_state().mode}
+
+
+def _form_page(form: LoginForm, error: str | None = None, status: int = 200, info: str | None = None):
+    resp = make_response(render_template("auth/login.html", form=form, error=error, info=info), status)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route(LOGIN_PATH, methods=["GET", "POST"])
+def login():
+    state = get_state()
+    next_path = safe_next(request.values.get("next"))
+    if state.mode == "proxy":
+        refused = authenticate_certificate()
+        if refused is not None:
+            return refused
+        return redirect(next_path)
+
+    form = LoginForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(next_path)
+        form.next.data = next_path
+        info = MSG_EXPIRED if request.args.get("utgangen") else None
+        return _form_page(form, info=info)
+
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            audit.record_request("login_failed", status=400, subject=(form.username.data or "")[:64],
+                                 detail="csrf", params={})
+            return _form_page(form, "Formuläret hade gått ut eller saknade säkerhetstoken. Försök igen.", 400)
+        return _form_page(form, "Ange både användarnamn och lösenord.", 400)
+
+    username = form.username.data.strip().lower()
+    addr = request.remote_addr
+    if (audit.failed_logins(state.db, state.failure_window, subject=username) >= state.max_failures_per_user
+            or audit.failed_logins(state.db, state.failure_window, remote_addr=addr) >= state.max_failures_per_addr):
+        audit.record_request("login_throttled", status=429, subject=username, params={})
+        minutes = int(state.failure_window.total_seconds() // 60)
+        resp = _form_page(form, f"För många misslyckade inloggningsförsök. Vänta {minutes} minuter och försök igen.", 429)
+        resp.headers["Retry-After"] = str(int(state.failure_window.total_seconds()))
+        return resp
+
+    account = devusers.verify(state.db, username, form.password.data)
+    if account is None:
+        audit.record_request("login_failed", status=401, subject=username, detail="fel användarnamn eller lösenord",
+                             params={})
+        return _form_page(form, "Fel användarnamn eller lösenord.", 401)
+
+    user = StaffUser(account.hsa_id, account.display_name, roles.roles_for(state.db, account.hsa_id), "dev")
+    start_session(user)
+    audit.record(state.db, "login", actor=user.hsa_id, actor_name=user.name, subject=username,
+                 method="POST", path=LOGIN_PATH, status=302, remote_addr=addr, detail="utvecklarinloggning")
+    return redirect(safe_next(form.next.data))
+
+
+@bp.route(LOGOUT_PATH, methods=["GET", "POST"])
+def logout():
+    state = get_state()
+    form = LogoutForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return make_response(render_template("auth/logout.html", form=form, logged_in=True,
+                                                 error="Säkerhetstoken saknades eller hade gått ut. Försök igen."), 400)
+        if current_user.is_authenticated:
+            audit.record(state.db, "logout", actor=current_user.hsa_id, actor_name=current_user.name,
+                         method="POST", path=LOGOUT_PATH, status=200, remote_addr=request.remote_addr)
+        end_session()
+        resp = make_response(render_template("auth/logged_out.html"))
+        resp.headers["Cache-Control"] = "no-store"
+        resp.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return resp
+    return make_response(render_template("auth/logout.html", form=form,
+                                         logged_in=current_user.is_authenticated, error=None))
+
+
+def _parse_day(value: str | None):
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return "bad"
+
+
+@bp.get("/admin/audit.csv")
+def audit_csv():
+    """The audit log as CSV (admin only: the guard refuses /admin/* to others)."""
+    since, until = _parse_day(request.args.get("fran")), _parse_day(request.args.get("till"))
+    if "bad" in (since, until):
+        resp = make_response("Datum ska skrivas ÅÅÅÅ-MM-DD (parametrarna fran och till).\n", 400)
+        resp.mimetype = "text/plain"
+        return resp
+    if until is not None:
+        until = until + timedelta(days=1)
+    rows = audit.recent(get_state().db, limit=0, action=request.args.get("handelse") or None,
+                        actor=request.args.get("hsa_id") or None, since=since, until=until,
+                        text=request.args.get("sok") or None)
+    audit.record_request("export", status=200, format="csv", detail=f"granskningslogg, {len(rows)} rader")
+    stamp = datetime.now(audit.STOCKHOLM).strftime("%Y-%m-%d")
+    return Response(audit.to_csv(rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="granskningslogg-{stamp}.csv"',
+                             "Cache-Control": "no-store"})
