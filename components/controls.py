@@ -1,0 +1,89 @@
+"""Pure builders for the Jämför enheter controls and texts (no warehouse access)."""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from components import format as fmt
+from components.url_state import ASA_CLASSES, PERIODS, PRIO_CATEGORIES
+
+PERIOD_OPTIONS = [{"label": f"{p} dagar", "value": p} for p in PERIODS]
+LEVEL_OPTIONS = [{"label": "Enheter", "value": "unit"}, {"label": "Regioner", "value": "region"}]
+ASA_OPTIONS = [{"label": f"ASA {a}", "value": a} for a in ASA_CLASSES]
+PRIO_OPTIONS = [{"label": fmt.PRIO_LABELS[p], "value": p} for p in PRIO_CATEGORIES]
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for client-side matching of "kna" to "knä"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", (text or "").lower())
+                   if not unicodedata.combining(c))
+
+
+def kva_option(kod: str, titel: str | None, source: str, *, hit: str | None = None,
+               query: str = "") -> dict:
+    """One dropdown option for a KVÅ group; ``hit`` names a matching 5-character code."""
+    label = f"{kod} – {titel or 'okänd titel'} ({fmt.SOURCE_SHORT.get(source, source)})"
+    if hit:
+        label += f" · träff: {hit}"
+    # The dropdown also filters on the client: "search" holds the label, its
+    # accent-free form and the query that found it, so every server hit stays visible.
+    search = " ".join(x for x in (label, fold(label), query) if x)
+    return {"label": label, "value": kod, "search": search}
+
+
+def kva_options_from_search(results: list[dict], query: str = "",
+                            group_titles: dict[str, str] | None = None) -> list[dict]:
+    """kva_search results (groups and codes) -> one option per group, in result order."""
+    group_titles = group_titles or {}
+    seen: dict[str, dict] = {}
+    for r in results:
+        group = r.get("grupp") or r["kod"][:3]
+        if group in seen:
+            continue
+        if r.get("ar_grupp"):
+            seen[group] = kva_option(group, r.get("titel"), r.get("kalla", ""), query=query)
+        else:
+            seen[group] = kva_option(group, group_titles.get(group), r.get("kalla", ""),
+                                     hit=f"{r['kod']} {r.get('titel') or ''}".strip(), query=query)
+    return list(seen.values())
+
+
+def hem_options(regions: dict[str, str], towns: list[str]) -> list[dict]:
+    """The patient's home: the 21 regions (value = code) and the towns of the unit catalogue."""
+    opts = [{"label": f"{namn} (region)", "value": kod, "search": f"{namn} {fold(namn)} region"}
+            for kod, namn in sorted(regions.items(), key=lambda kv: kv[1])]
+    opts += [{"label": f"{ort} (ort)", "value": ort, "search": f"{ort} {fold(ort)} ort"}
+             for ort in towns]
+    return opts
+
+
+def window_text(data_date: dt.date | None, period: int) -> str:
+    """ "operationer 2026-08-23 – 2026-11-20 (senaste 90 dagarna)"."""
+    if data_date is None:
+        return "inga operationer inlästa"
+    first = data_date - dt.timedelta(days=period - 1)
+    return f"operationer {fmt.fmt_date(first)} – {fmt.fmt_date(data_date)} ({fmt.period_label(period)})"
+
+
+def filters_text(asa, prio, narkos: bool) -> str:
+    parts = []
+    if asa:
+        parts.append("ASA " + ", ".join(str(a) for a in asa))
+    if prio:
+        parts.append("prioritet " + ", ".join(fmt.PRIO_LABELS.get(p, p) for p in prio))
+    if narkos:
+        parts.append("endast narkos")
+    return "; ".join(parts) if parts else "inga filter"
+
+
+def source_line(source: str, data_date: dt.date | None, period: int | None = None) -> str:
+    """ "Källa: SPOR, data t.o.m. 2026-11-20 · operationer ..."."""
+    text = f"Källa: {fmt.SOURCE_LABELS.get(source, source)}, data {fmt.data_date_text(data_date)}"
+    if period:
+        text += f" · {window_text(data_date, period)}"
+    return text
+
+
+def count_text(n_rows: int, level: str) -> str:
+    noun = ("enhet", "enheter") if level == "unit" else ("region", "regioner")
+    return f"{fmt.fmt_int(n_rows)} {noun[0] if n_rows == 1 else noun[1]}"

@@ -1,0 +1,198 @@
+"""Plotly figures with one consistent look (colours, font, Swedish separators).
+
+Pure functions: data in, ``plotly.graph_objects.Figure`` out. Every graph is
+shown with ``GRAPH_CONFIG`` (Plotly's Swedish locale, served from
+assets/plotly-locale-sv.js, and no link to Plotly's cloud).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from components import format as fmt
+
+COLORS = {
+    "unit": "#1f4e79",       # the unit: dark blue
+    "unit_p90": "#6b9bc3",   # its 90th percentile: light blue
+    "national": "#6c757d",   # the nation: grey
+    "region": "#c8553d",     # its region: terracotta
+    "volume": "#d9e2ec",     # n bars
+    "bars": "#1f4e79",
+}
+FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"
+
+GRAPH_CONFIG = {
+    "locale": "sv",
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def base_layout(title: str | None = None, height: int = 380) -> dict:
+    """The shared layout: Swedish separators (decimal comma, space), one font, calm grid."""
+    return dict(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
+        height=height,
+        separators=", ",
+        font=dict(family=FONT, size=13, color="#212529"),
+        paper_bgcolor="#ffffff",
+        plot_bgcolor="#ffffff",
+        margin=dict(l=56, r=56, t=56 if title else 24, b=48),
+        hovermode="x unified",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        xaxis=dict(showgrid=False, linecolor="#adb5bd", ticks="outside"),
+        yaxis=dict(gridcolor="#e9ecef", zeroline=False, rangemode="tozero"),
+    )
+
+
+def empty_figure(message: str, height: int = 240) -> go.Figure:
+    """A figure that says why it is empty."""
+    fig = go.Figure()
+    layout = base_layout(height=height)
+    layout["xaxis"] = dict(visible=False)
+    layout["yaxis"] = dict(visible=False)
+    layout["annotations"] = [dict(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                                  font=dict(size=14, color="#495057"))]
+    fig.update_layout(**layout)
+    return fig
+
+
+def _month_dates(months: Iterable[str]) -> list[str]:
+    return [f"{m}-01" for m in months]
+
+
+def _values(df: pd.DataFrame, column: str) -> list:
+    """Statistics of suppressed months become gaps (None), never numbers."""
+    out = []
+    suppressed = df["suppressed"] if "suppressed" in df.columns else [False] * len(df)
+    for value, sup in zip(df[column], suppressed):
+        out.append(None if sup or fmt.is_missing(value) else float(value))
+    return out
+
+
+def _hover_days(df: pd.DataFrame, column: str, suppress_below: int) -> list[str]:
+    suppressed = df["suppressed"] if "suppressed" in df.columns else [False] * len(df)
+    return [
+        f"färre än {suppress_below} operationer" if sup else f"{fmt.fmt_days(v)} dagar"
+        for v, sup in zip(df[column], suppressed)
+    ]
+
+
+def trend_figure(
+    unit: pd.DataFrame,
+    national: pd.DataFrame | None = None,
+    region: pd.DataFrame | None = None,
+    *,
+    unit_label: str = "Enheten",
+    region_label: str = "Regionen",
+    title: str | None = None,
+    suppress_below: int = 5,
+) -> go.Figure:
+    """18-month trend: the unit's median, p90 and n against national and regional median.
+
+    Each frame has columns month ("YYYY-MM"), n, median, p90, suppressed.
+    n is drawn as light bars on a second axis; suppressed months are gaps.
+    """
+    if unit is None or len(unit) == 0:
+        return empty_figure("Inga operationer under perioden.")
+    fig = go.Figure()
+    x = _month_dates(unit["month"])
+    n_values = [0 if fmt.is_missing(v) else int(v) for v in unit["n"]]
+    n_text = [fmt.fmt_n(v, bool(s), suppress_below) for v, s in
+              zip(unit["n"], unit["suppressed"] if "suppressed" in unit.columns else [False] * len(unit))]
+    fig.add_bar(
+        x=x, y=n_values, name="Antal operationer (enheten)", yaxis="y2",
+        marker_color=COLORS["volume"], customdata=n_text,
+        hovertemplate="%{customdata} operationer<extra>Antal</extra>",
+    )
+    fig.add_scatter(
+        x=x, y=_values(unit, "p90"), name=f"{unit_label}: 90:e percentil", mode="lines+markers",
+        line=dict(color=COLORS["unit_p90"], width=2, dash="dash"), marker=dict(size=5),
+        customdata=_hover_days(unit, "p90", suppress_below),
+        hovertemplate="%{customdata}<extra>90:e percentil</extra>", connectgaps=False,
+    )
+    fig.add_scatter(
+        x=x, y=_values(unit, "median"), name=f"{unit_label}: median", mode="lines+markers",
+        line=dict(color=COLORS["unit"], width=3), marker=dict(size=6),
+        customdata=_hover_days(unit, "median", suppress_below),
+        hovertemplate="%{customdata}<extra>Median</extra>", connectgaps=False,
+    )
+    if region is not None and len(region):
+        fig.add_scatter(
+            x=_month_dates(region["month"]), y=_values(region, "median"), name=f"{region_label}: median",
+            mode="lines", line=dict(color=COLORS["region"], width=2, dash="dot"),
+            customdata=_hover_days(region, "median", suppress_below),
+            hovertemplate="%{customdata}<extra>" + region_label + "</extra>",
+        )
+    if national is not None and len(national):
+        fig.add_scatter(
+            x=_month_dates(national["month"]), y=_values(national, "median"), name="Riket: median",
+            mode="lines", line=dict(color=COLORS["national"], width=2),
+            customdata=_hover_days(national, "median", suppress_below),
+            hovertemplate="%{customdata}<extra>Riket</extra>",
+        )
+    layout = base_layout(title, height=420)
+    layout["yaxis"].update(title=dict(text="Väntetid (dagar)"))
+    layout["yaxis2"] = dict(title=dict(text="Antal operationer"), overlaying="y", side="right",
+                            showgrid=False, rangemode="tozero")
+    layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
+    layout["barmode"] = "overlay"
+    fig.update_layout(**layout)
+    return fig
+
+
+def share_bar_figure(labels: list[str], counts: list[int], *, title: str | None = None,
+                     suppress_below: int = 5, height: int | None = None) -> go.Figure:
+    """Horizontal bars of shares (a mix: KVÅ groups, ASA classes, priorities, anaesthesia).
+
+    Shares are of the total; the hover shows the share and the count ("<5" for small counts).
+    """
+    total = sum(int(c) for c in counts)
+    if total == 0:
+        return empty_figure("Inga operationer att visa.", height=height or 200)
+    shares = [int(c) / total for c in counts]
+    text = [fmt.fmt_share(s) for s in shares]
+    hover = [f"{fmt.fmt_share(s)} ({fmt.fmt_n(c, False, suppress_below)} operationer)"
+             for s, c in zip(shares, counts)]
+    fig = go.Figure(go.Bar(
+        x=shares, y=labels, orientation="h", marker_color=COLORS["bars"], text=text,
+        textposition="outside", cliponaxis=False, customdata=hover,
+        hovertemplate="%{y}: %{customdata}<extra></extra>",
+    ))
+    layout = base_layout(title, height=height or max(160, 48 + 30 * len(labels)))
+    layout["hovermode"] = "closest"
+    layout["xaxis"] = dict(tickformat=".0%", range=[0, min(1.0, max(shares) * 1.25 + 0.05)],
+                           gridcolor="#e9ecef", showgrid=True)
+    layout["yaxis"] = dict(autorange="reversed", automargin=True)
+    layout["margin"].update(l=16)
+    layout["showlegend"] = False
+    fig.update_layout(**layout)
+    return fig
+
+
+def vtd_figure(df: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Wait-time database: waiting at month end (and beyond 90 days) and completed per month.
+
+    Columns: period ("YYYY-MM"), vantande, vantande_over_90, genomforda.
+    """
+    if df is None or len(df) == 0:
+        return empty_figure("Enheten rapporterar inte till väntetidsdatabasen för gruppen.")
+    x = _month_dates(df["period"])
+    fig = go.Figure()
+    fig.add_bar(x=x, y=df["genomforda"], name="Genomförda under månaden", marker_color=COLORS["volume"],
+                hovertemplate="%{y:,.0f}<extra>Genomförda</extra>")
+    fig.add_scatter(x=x, y=df["vantande"], name="Väntande vid månadens slut", mode="lines+markers",
+                    line=dict(color=COLORS["unit"], width=3),
+                    hovertemplate="%{y:,.0f}<extra>Väntande</extra>")
+    fig.add_scatter(x=x, y=df["vantande_over_90"], name="Varav väntat mer än 90 dagar", mode="lines+markers",
+                    line=dict(color=COLORS["region"], width=2, dash="dot"),
+                    hovertemplate="%{y:,.0f}<extra>Mer än 90 dagar</extra>")
+    layout = base_layout(title, height=360)
+    layout["yaxis"].update(title=dict(text="Antal patienter"), tickformat=",d")
+    layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
+    fig.update_layout(**layout)
+    return fig

@@ -1,0 +1,203 @@
+"""The Jämför enheter view state <-> URL query string.
+
+The whole view lives in the URL so that a reload or a shared link restores
+it. Parameter names are those of ``/api/v1/waits`` (kva, period, level, asa,
+prio, narkos) plus ``hem`` (the patient's home region code or town), ``sort``
+(a column field, ``-`` prefix for descending) and ``filter`` (the grid's
+filter model as compact JSON).
+
+``decode`` never raises: an unknown or malformed value falls back to the
+default, so an old or hand-edited link still opens a sensible view.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Mapping
+from urllib.parse import parse_qsl, urlencode
+
+PERIODS = (30, 90, 365)
+LEVELS = ("unit", "region")
+ASA_CLASSES = (1, 2, 3, 4, 5, 6)
+PRIO_CATEGORIES = ("1v", "2v", "4v", "3m", "6m", "12m")
+DEFAULT_PERIOD = 90
+DEFAULT_LEVEL = "unit"
+_KVA = re.compile(r"^[A-ZÅÄÖ]{3}$")
+_SORT = re.compile(r"^-?[a-z0-9_]{1,40}$")
+
+
+@dataclass(frozen=True)
+class ViewState:
+    kva: str | None = None
+    period: int = DEFAULT_PERIOD
+    level: str = DEFAULT_LEVEL
+    asa: tuple[int, ...] | None = None
+    prio: tuple[str, ...] | None = None
+    narkos: bool = False
+    hem: str | None = None
+    sort: str | None = None
+    filter: dict | None = None
+
+    def with_(self, **changes) -> "ViewState":
+        return replace(self, **changes)
+
+
+def _first(params: Mapping, key: str):
+    value = params.get(key)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def parse_kva(raw) -> str | None:
+    if raw is None:
+        return None
+    code = str(raw).strip().upper()
+    return code if _KVA.match(code) else None
+
+
+def parse_period(raw) -> int:
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError):
+        return DEFAULT_PERIOD
+    return value if value in PERIODS else DEFAULT_PERIOD
+
+
+def parse_level(raw) -> str:
+    return raw if raw in LEVELS else DEFAULT_LEVEL
+
+
+def parse_asa(raw) -> tuple[int, ...] | None:
+    if raw is None:
+        return None
+    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+    classes = set()
+    for item in items:
+        try:
+            value = int(str(item).strip())
+        except ValueError:
+            continue
+        if value in ASA_CLASSES:
+            classes.add(value)
+    if not classes or len(classes) == len(ASA_CLASSES):
+        return None  # nothing or everything chosen: no filter
+    return tuple(sorted(classes))
+
+
+def parse_prio(raw) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+    chosen = {str(i).strip().lower() for i in items}
+    ordered = tuple(p for p in PRIO_CATEGORIES if p in chosen)
+    if not ordered or len(ordered) == len(PRIO_CATEGORIES):
+        return None
+    return ordered
+
+
+def parse_bool(raw) -> bool:
+    return str(raw).strip().lower() in {"1", "true", "ja", "on"} if raw is not None else False
+
+
+def parse_filter(raw) -> dict | None:
+    if not raw:
+        return None
+    if isinstance(raw, dict):
+        return raw or None
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) and value else None
+
+
+def parse_sort(raw) -> str | None:
+    if raw is None:
+        return None
+    raw = str(raw).strip()
+    return raw if _SORT.match(raw) else None
+
+
+def decode(query) -> ViewState:
+    """A query string ("?kva=NGB&period=30") or a mapping of parameters -> ViewState."""
+    if query is None:
+        params: Mapping = {}
+    elif isinstance(query, str):
+        params = dict(parse_qsl(query.lstrip("?"), keep_blank_values=False))
+    else:
+        params = query
+    hem = _first(params, "hem")
+    return ViewState(
+        kva=parse_kva(_first(params, "kva")),
+        period=parse_period(_first(params, "period")),
+        level=parse_level(_first(params, "level")),
+        asa=parse_asa(_first(params, "asa")),
+        prio=parse_prio(_first(params, "prio")),
+        narkos=parse_bool(_first(params, "narkos")),
+        hem=hem[:80] if hem else None,
+        sort=parse_sort(_first(params, "sort")),
+        filter=parse_filter(_first(params, "filter")),
+    )
+
+
+def to_params(state: ViewState) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    if state.kva:
+        params.append(("kva", state.kva))
+    params.append(("period", str(state.period)))
+    params.append(("level", state.level))
+    if state.asa:
+        params.append(("asa", ",".join(str(a) for a in state.asa)))
+    if state.prio:
+        params.append(("prio", ",".join(state.prio)))
+    if state.narkos:
+        params.append(("narkos", "1"))
+    if state.hem:
+        params.append(("hem", state.hem))
+    if state.sort:
+        params.append(("sort", state.sort))
+    if state.filter:
+        params.append(("filter", json.dumps(state.filter, separators=(",", ":"), ensure_ascii=False,
+                                            sort_keys=True)))
+    return params
+
+
+def encode(state: ViewState) -> str:
+    """ViewState -> "?kva=NGB&period=90&level=unit..." (decode(encode(s)) == s)."""
+    return "?" + urlencode(to_params(state), safe=",:")
+
+
+def for_source(state: ViewState, source: str | None) -> ViewState:
+    """Drop the filters that do not apply to the source (SPOR: asa, prio; NCR: narkos)."""
+    if source == "ncr":
+        return state.with_(asa=None, prio=None)
+    if source == "spor":
+        return state.with_(narkos=False)
+    return state.with_(asa=None, prio=None, narkos=False)
+
+
+def sort_to_column_state(sort: str | None) -> tuple[str, str] | None:
+    """"-median" -> ("median", "desc")."""
+    if not sort:
+        return None
+    return (sort[1:], "desc") if sort.startswith("-") else (sort, "asc")
+
+
+def sort_from_column_state(column_state) -> str | None:
+    """The grid's columnState (list of {colId, sort, sortIndex, ...}) -> "-median" or None."""
+    if not column_state:
+        return None
+    sorted_cols = [c for c in column_state if isinstance(c, dict) and c.get("sort") in {"asc", "desc"}]
+    if not sorted_cols:
+        return None
+    sorted_cols.sort(key=lambda c: c.get("sortIndex") or 0)
+    col = sorted_cols[0]
+    field = str(col.get("colId", ""))
+    if not _SORT.match(field):
+        return None
+    return ("-" if col["sort"] == "desc" else "") + field

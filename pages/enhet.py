@@ -1,0 +1,263 @@
+"""Enhet (/enhet/<hsa-id>?kva=NGB): one unit in depth.
+
+The unit's 18-month monthly median, p90 and n for the chosen KVÅ group
+against the nation and its region; its mix of groups; its ASA and priority
+mix (SPOR) or anaesthesia mix (NCR); its waiting list and completed
+operations from the wait-time database; freshness per source.
+
+An unknown HSA-ID gets a clear Swedish page (HTTP status 200, as every Dash
+page: the router renders pages on the client).
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from components import controls as ctl
+from components import figures
+from components import format as fmt
+from components import ids
+from components import url_state as us
+from data import queries
+from data.context import get_settings, get_warehouse
+from data.warehouse import NoData
+
+dash.register_page(__name__, path_template="/enhet/<hsa_id>", name="Enhet",
+                   title="Enhet – Nationell lägesbild", order=1)
+
+EH_HSA = "eh-hsa"
+EH_STATE = "eh-state"
+EH_TREND_SOURCE = "eh-trend-source"
+EH_VTD_KPI = "eh-vtd-kpi"
+EH_CASEMIX_TITLE = "eh-casemix-title"
+
+
+def _graph(id_, figure=None, **kwargs):
+    return dcc.Graph(id=id_, figure=figure or figures.empty_figure("Laddar …"), config=figures.GRAPH_CONFIG,
+                     **kwargs)
+
+
+def unknown_unit_layout(hsa_id: str | None):
+    return html.Main(
+        [
+            html.H1("Okänd enhet", className="h3"),
+            dbc.Alert(
+                [
+                    html.P(f"Det finns ingen vårdenhet med HSA-id ”{hsa_id or ''}” i den inlästa "
+                           "enhetskatalogen.", className="fw-semibold mb-1"),
+                    html.P(["Kontrollera adressen, eller sök enheten via ",
+                            dcc.Link("Jämför enheter", href="/"), "."], className="mb-0"),
+                ],
+                color="warning", id="eh-unknown",
+            ),
+        ]
+    )
+
+
+def freshness_items(info: dict, data_dates: dict, stale_days: int) -> list[str]:
+    """ "SPOR: senaste operation 2026-11-18 – aktuell" per source the unit reports to."""
+    out = []
+    for source in ("spor", "ncr"):
+        last = info.get("senaste_operation", {}).get(source)
+        if last is None:
+            continue
+        stale = info.get("inaktuell", {}).get(source)
+        flag = (f"inaktuell (inga operationer de senaste {stale_days} dagarna före datadatum)"
+                if stale else "aktuell")
+        out.append(f"{fmt.SOURCE_SHORT[source]}: senaste operation {fmt.fmt_date(last)} – {flag} "
+                   f"(data {fmt.data_date_text(data_dates.get(source))})")
+    return out
+
+
+def layout(hsa_id: str | None = None, **query):
+    wh = get_warehouse()
+    try:
+        has_data = wh.has_data
+    except NoData:
+        has_data = False
+    if not has_data:
+        return html.Main([html.H1("Enhet", className="h3"),
+                          dbc.Alert("Inga data är inlästa ännu.", color="warning", id="eh-unknown")])
+    settings = get_settings()
+    info = queries.unit_info(wh, hsa_id or "", stale_days=settings.stale_days)
+    if info is None:
+        return unknown_unit_layout(hsa_id)
+    groups = queries.unit_groups(wh, hsa_id)
+    group_opts = [ctl.kva_option(g, t, s) for g, t, s in zip(groups["kva_grupp"], groups["titel"], groups["kalla"])]
+    wanted = us.parse_kva(query.get("kva"))
+    available = [o["value"] for o in group_opts]
+    kva = wanted if wanted in available else (available[0] if available else None)
+    dates = queries.data_dates(wh)
+    fresh = freshness_items(info, dates, settings.stale_days)
+
+    back_href = f"/?kva={quote(kva)}" if kva else "/"
+    facts = [
+        ("HSA-id", info["id"]),
+        ("Sjukhus/mottagning", info.get("sjukhus") or fmt.MISSING),
+        ("Ort", info.get("ort") or fmt.MISSING),
+        ("Region", info.get("region_namn") or info.get("region_kod") or fmt.MISSING),
+        ("Ägarform", fmt.agarform_label(info.get("agarform"))),
+    ]
+    mix = queries.unit_group_mix(wh, hsa_id, 365)
+    if len(mix):
+        top = mix.head(12)
+        labels = [f"{g} {t or ''}".strip() for g, t in zip(top["kva_grupp"], top["titel"])]
+        mix_fig = figures.share_bar_figure(labels, list(top["n"]), suppress_below=settings.suppress_below)
+        mix_note = (f"Andel av enhetens {fmt.fmt_int(int(mix['n'].sum()))} operationer (ej akuta) de senaste "
+                    f"365 dagarna före respektive källas datadatum; de {len(top)} vanligaste grupperna.")
+    else:
+        mix_fig = figures.empty_figure("Inga operationer de senaste 365 dagarna.")
+        mix_note = "Enheten har inga operationer de senaste 365 dagarna."
+
+    return html.Main(
+        [
+            dcc.Store(id=EH_HSA, data=hsa_id),
+            dcc.Store(id=EH_STATE),
+            html.Div(id=ids.EH_URL_SINK, style={"display": "none"}),
+            dcc.Link("← Tillbaka till Jämför enheter", href=back_href, id=ids.EH_BACK, className="small"),
+            html.H1(info["namn"], className="h3 mt-2"),
+            html.Dl(
+                sum(([html.Dt(k, className="col-sm-3 col-lg-2"), html.Dd(v, className="col-sm-9 col-lg-4")]
+                     for k, v in facts), []),
+                className="row mb-2",
+            ),
+            html.Ul([html.Li(t, className="lb-stale" if "inaktuell" in t else None) for t in fresh]
+                    or [html.Li("Enheten har inga operationer inlästa.")],
+                    className="lb-source", id="eh-freshness"),
+            html.Div(
+                [
+                    dbc.Row(
+                        dbc.Col([
+                            dbc.Label("Åtgärd (KVÅ-grupp)", html_for=ids.EH_KVA),
+                            dcc.Dropdown(id=ids.EH_KVA, options=group_opts, value=kva, clearable=False,
+                                         searchable=True, placeholder="Välj KVÅ-grupp"),
+                        ], lg=6),
+                    ),
+                    html.H2("Väntetid per månad, senaste 18 månaderna", className="h5 mt-3"),
+                    html.Div(id=EH_TREND_SOURCE, className="lb-source"),
+                    _graph(ids.EH_TREND),
+                ],
+                className="lb-card",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(html.Div([
+                        html.H2("Enhetens mix av KVÅ-grupper", className="h5"),
+                        html.P(mix_note, className="lb-source"),
+                        _graph(ids.EH_MIX, mix_fig),
+                    ], className="lb-card"), lg=6),
+                    dbc.Col(html.Div([
+                        html.H2("Patientmix för gruppen", className="h5", id=EH_CASEMIX_TITLE),
+                        html.Div(id=ids.EH_CASEMIX),
+                    ], className="lb-card"), lg=6),
+                ]
+            ),
+            html.Div(
+                [
+                    html.H2("Väntande och genomförda enligt väntetidsdatabasen", className="h5"),
+                    html.Div(id=EH_VTD_KPI, className="lb-source"),
+                    _graph(ids.EH_VTD),
+                ],
+                className="lb-card",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(ids.EH_TREND, "figure"),
+    Output(EH_TREND_SOURCE, "children"),
+    Output(EH_STATE, "data"),
+    Input(ids.EH_KVA, "value"),
+    State(EH_HSA, "data"),
+)
+def update_trend(kva, hsa_id):
+    """The unit's 18-month trend for the group against its region and the nation."""
+    if not kva or not hsa_id:
+        return figures.empty_figure("Enheten har inga operationer att visa."), "", dash.no_update
+    wh = get_warehouse()
+    settings = get_settings()
+    info = queries.unit_info(wh, hsa_id, stale_days=settings.stale_days)
+    if info is None:
+        raise PreventUpdate
+    k = settings.suppress_below
+    unit = queries.trend(wh, kva, unit=hsa_id, suppress_below=k)
+    region = queries.trend(wh, kva, region=info["region_kod"], suppress_below=k)
+    nation = queries.trend(wh, kva, suppress_below=k)
+    region_label = f"Region {info.get('region_namn') or info['region_kod']}"
+    fig = figures.trend_figure(unit.months, nation.months, region.months, unit_label="Enheten",
+                               region_label=region_label, suppress_below=k)
+    total = int(unit.months["n"].sum())
+    text = (f"{kva} – {unit.titel or ''} · {ctl.source_line(unit.source, unit.data_date)} · "
+            f"{fmt.fmt_int(total)} operationer under de 18 månaderna. Månader med färre än {k} operationer "
+            "visas utan median och percentil.")
+    return fig, text, f"?kva={quote(kva)}"
+
+
+clientside_callback(
+    ClientsideFunction(namespace="lagesbild", function_name="replaceSearch"),
+    Output(ids.EH_URL_SINK, "children"),
+    Input(EH_STATE, "data"),
+    prevent_initial_call=True,
+)
+
+
+CASE_MIX_TITLES = {
+    "asa": "ASA-klass",
+    "prio": "Medicinsk prioritet (bortre tidsgräns)",
+    "anestesi": "Anestesi",
+}
+
+
+def case_mix_label(dimension: str, kategori: str) -> str:
+    if kategori == "saknas":
+        return "uppgift saknas"
+    if dimension == "asa":
+        return f"ASA {kategori}"
+    if dimension == "prio":
+        return fmt.PRIO_LABELS.get(kategori, kategori)
+    return fmt.ANESTESI_LABELS.get(kategori, kategori)
+
+
+@callback(
+    Output(ids.EH_CASEMIX, "children"),
+    Output(ids.EH_VTD, "figure"),
+    Output(EH_VTD_KPI, "children"),
+    Input(ids.EH_KVA, "value"),
+    State(EH_HSA, "data"),
+)
+def update_mix_and_vtd(kva, hsa_id):
+    if not kva or not hsa_id:
+        empty = figures.empty_figure("Ingen KVÅ-grupp vald.")
+        return html.P("Ingen KVÅ-grupp vald."), empty, ""
+    wh = get_warehouse()
+    settings = get_settings()
+    mix = queries.unit_case_mix(wh, hsa_id, kva, 365)
+    children = [html.P(f"{kva}: enhetens operationer de senaste 365 dagarna före datadatum.",
+                       className="lb-source")]
+    for dimension, part in mix.groupby("dimension", sort=False):
+        labels = [case_mix_label(dimension, k) for k in part["kategori"]]
+        children.append(html.H3(CASE_MIX_TITLES.get(dimension, dimension), className="h6 mt-2"))
+        children.append(dcc.Graph(
+            figure=figures.share_bar_figure(labels, list(part["n"]), suppress_below=settings.suppress_below),
+            config=figures.GRAPH_CONFIG, id=f"eh-casemix-{dimension}",
+        ))
+    vtd = queries.unit_vtd(wh, hsa_id, kva)
+    if vtd.empty:
+        kpi = (f"Enheten har inga uppgifter i väntetidsdatabasen för {kva}. Alla enheter rapporterar inte "
+               "per KVÅ-grupp.")
+        return children, figures.vtd_figure(vtd), kpi
+    last = vtd.iloc[-1]
+    dates = queries.data_dates(wh)
+    kpi = (f"Källa: Väntetidsdatabasen, data {fmt.data_date_text(dates.get('vtd'))}. "
+           f"{fmt.fmt_month(last['period']).capitalize()}: {fmt.fmt_int(last['vantande'])} väntande, "
+           f"varav {fmt.fmt_int(last['vantande_over_90'])} mer än 90 dagar "
+           f"(andel inom 90 dagar {fmt.fmt_share(last['andel_vantande_inom_90'])}); "
+           f"{fmt.fmt_int(last['genomforda'])} genomförda under månaden"
+           + (f", kötid {fmt.fmt_number(last['kotid_manader'], 1)} månader" if not fmt.is_missing(last['kotid_manader']) else "")
+           + ".")
+    return children, figures.vtd_figure(vtd), kpi

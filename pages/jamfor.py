@@ -1,0 +1,415 @@
+"""Jämför enheter (/): which units operate a KVÅ group with short waits.
+
+State lives in the URL query string (components/url_state.py): the layout is
+built from it, every change of a control or of the grid's sort/filter writes
+it back with history.replaceState (assets/lagesbild-clientside.js), so a
+reload or a shared link restores the same view.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from components import columns as cols
+from components import controls as ctl
+from components import format as fmt
+from components import ids
+from components import url_state as us
+from data import geo, queries
+from data.context import get_settings, get_warehouse
+from data.warehouse import NoData
+
+dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför enheter – Nationell lägesbild",
+                   order=0)
+
+HIDDEN = {"display": "none"}
+SHOWN: dict = {}
+
+
+# ---------------------------------------------------------------------------
+# helpers (warehouse access; the pure parts live in components/)
+# ---------------------------------------------------------------------------
+
+def _suppress_below() -> int:
+    return get_settings().suppress_below
+
+
+def _stale_days() -> int:
+    return get_settings().stale_days
+
+
+def _filters_for(state: us.ViewState, source: str) -> queries.Filters:
+    state = us.for_source(state, source)
+    return queries.Filters(asa=state.asa, prio=state.prio, narkos=state.narkos)
+
+
+def hem_origin(wh, hem: str | None) -> tuple[float, float] | None:
+    """(lat, lon) of the patient's home: a region code -> its seat, else a town of the catalogue."""
+    if not hem:
+        return None
+    if hem in queries.region_names(wh):
+        return geo.region_seat(hem)
+    return geo.town_position(queries.towns(wh), hem)
+
+
+def table_data(wh, state: us.ViewState) -> dict:
+    """Everything the table shows for a state (also used by the download)."""
+    kva = state.kva
+    source = queries.source_for(kva)
+    result = queries.waits_table(
+        wh, kva, state.period, state.level, _filters_for(state, source),
+        suppress_below=_suppress_below(), stale_days=_stale_days(),
+    )
+    rows = result.rows
+    origin = hem_origin(wh, state.hem)
+    distances = None
+    if state.hem:
+        with_d = geo.with_distance(rows, origin)
+        distances = {str(i): (None if pd.isna(km) else float(km)) for i, km in zip(with_d["id"], with_d["avstand_km"])}
+    records = result.records()
+    grid = cols.grid_rows(
+        records, level=state.level, kva=kva, suppress_below=result.suppress_below,
+        stale_days=result.stale_days, region_names=queries.region_names(wh), distances=distances,
+    )
+    specs = cols.column_specs(source, state.level, with_distance=bool(state.hem))
+    return {"result": result, "rows": grid, "specs": specs, "origin": origin}
+
+
+def _state_from_inputs(kva, period, level, asa, prio, narkos, hem, sort=None, filter_model=None) -> us.ViewState:
+    return us.ViewState(
+        kva=us.parse_kva(kva),
+        period=us.parse_period(period),
+        level=us.parse_level(level),
+        asa=us.parse_asa(asa) if asa else None,
+        prio=us.parse_prio(prio) if prio else None,
+        narkos=bool(narkos),
+        hem=hem or None,
+        sort=sort,
+        filter=filter_model or None,
+    )
+
+
+def _empty(message: str, detail: str | None = None):
+    children = [html.P(message, className="fw-semibold mb-1")]
+    if detail:
+        children.append(html.P(detail, className="mb-0"))
+    return children
+
+
+# ---------------------------------------------------------------------------
+# layout
+# ---------------------------------------------------------------------------
+
+def _no_data_layout():
+    return html.Main(
+        [
+            html.H1("Jämför enheter", className="h3"),
+            dbc.Alert(
+                [html.P("Inga data är inlästa ännu.", className="fw-semibold mb-1"),
+                 html.P("Tabellen fylls när en administratör har läst in leveranser från SPOR, "
+                        "Nationella Kataraktregistret och väntetidsdatabasen (python -m etl load).",
+                        className="mb-0")],
+                color="warning", id=ids.JF_EMPTY,
+            ),
+        ]
+    )
+
+
+def layout(**query):
+    wh = get_warehouse()
+    try:
+        has_data = wh.has_data
+    except NoData:
+        has_data = False
+    if not has_data:
+        return _no_data_layout()
+    state = us.decode(query)
+    titles = queries.group_titles(wh)
+    kva_options = []
+    if state.kva:
+        kva_options = [ctl.kva_option(state.kva, titles.get(state.kva), queries.source_for(state.kva))]
+    source = queries.source_for(state.kva) if state.kva else None
+    state = us.for_source(state, source) if source else state
+    towns = queries.towns(wh)
+    hem_opts = ctl.hem_options(queries.region_names(wh), list(towns["ort"]) if len(towns) else [])
+    specs = cols.column_specs(source, state.level, with_distance=bool(state.hem))
+
+    search = dbc.Col(
+        [
+            dbc.Label("Åtgärd (KVÅ-grupp)", html_for=ids.JF_KVA),
+            dcc.Dropdown(
+                id=ids.JF_KVA, options=kva_options, value=state.kva, searchable=True, clearable=True,
+                placeholder="Sök: fritext (t.ex. knä, gråstarr) eller KVÅ-grupp (t.ex. NGB)",
+                search_value="", optionHeight=44, maxHeight=360,
+            ),
+        ],
+        lg=6, className="mb-2",
+    )
+    period = dbc.Col(
+        [dbc.Label("Tidsfönster", html_for=ids.JF_PERIOD),
+         dbc.RadioItems(id=ids.JF_PERIOD, options=ctl.PERIOD_OPTIONS, value=state.period, inline=True)],
+        lg=3, md=6, className="mb-2",
+    )
+    level = dbc.Col(
+        [dbc.Label("Nivå", html_for=ids.JF_LEVEL),
+         dbc.RadioItems(id=ids.JF_LEVEL, options=ctl.LEVEL_OPTIONS, value=state.level, inline=True)],
+        lg=3, md=6, className="mb-2",
+    )
+    spor_filters = html.Div(
+        dbc.Row([
+            dbc.Col([dbc.Label("ASA-klass", html_for=ids.JF_ASA),
+                     dbc.Checklist(id=ids.JF_ASA, options=ctl.ASA_OPTIONS, value=list(state.asa or []),
+                                   inline=True)], lg=6, className="mb-2"),
+            dbc.Col([dbc.Label("Medicinsk prioritet (bortre tidsgräns)", html_for=ids.JF_PRIO),
+                     dbc.Checklist(id=ids.JF_PRIO, options=ctl.PRIO_OPTIONS, value=list(state.prio or []),
+                                   inline=True)], lg=6, className="mb-2"),
+        ]),
+        id=ids.JF_SPOR_FILTERS, style=SHOWN if source == "spor" else HIDDEN,
+    )
+    ncr_filters = html.Div(
+        dbc.Checklist(
+            id=ids.JF_NARKOS, options=[{"label": "Endast operationer i narkos (generell anestesi)", "value": 1}],
+            value=[1] if state.narkos else [], switch=True, className="mb-2",
+        ),
+        id=ids.JF_NCR_FILTERS, style=SHOWN if source == "ncr" else HIDDEN,
+    )
+    hem = dbc.Col(
+        [dbc.Label("Patientens hemregion eller ort (valfritt, ger avstånd)", html_for=ids.JF_HEM),
+         dcc.Dropdown(id=ids.JF_HEM, options=hem_opts, value=state.hem, searchable=True, clearable=True,
+                      placeholder="Välj region eller ort")],
+        lg=6, className="mb-2",
+    )
+    grid = dag.AgGrid(
+        id=ids.JF_GRID,
+        columnDefs=cols.column_defs(specs, state.sort),
+        rowData=[],
+        filterModel=state.filter or {},
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "floatingFilter": False,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
+        dashGridOptions={
+            "localeText": cols.grid_locale(),
+            "tooltipShowDelay": 200,
+            "animateRows": False,
+            "suppressCellFocus": False,
+            "domLayout": "normal",
+        },
+        getRowId="params.data.id",
+        className="ag-theme-quartz lb-grid",
+        style={"height": "560px", "width": "100%"},
+    )
+    downloads = html.Div(
+        [
+            dbc.Button("Ladda ner CSV", id=ids.JF_DL_CSV, color="primary", outline=True, size="sm",
+                       className="me-2"),
+            dbc.Button("Ladda ner Excel (XLSX)", id=ids.JF_DL_XLSX, color="primary", outline=True, size="sm"),
+            dcc.Download(id=ids.JF_DOWNLOAD),
+        ],
+        className="d-flex align-items-center",
+    )
+    legend = html.Div(
+        [
+            html.Span(f"”<{_suppress_below()}”: ", className="fw-semibold"),
+            f"färre än {_suppress_below()} operationer – statistiken visas inte, för att skydda "
+            "patienternas anonymitet och undvika slumpmässiga värden (håll muspekaren över cellen). ",
+            html.Span("”inaktuell”: ", className="fw-semibold"),
+            f"enheten har inga operationer inlästa de senaste {_stale_days()} dagarna före datadatum. ",
+            "Dagar avrundas till hela dagar och andelar till hela procent; nedladdningen har "
+            "oavrundade värden. ",
+            dcc.Link("Definitioner", href="/om"),
+        ],
+        id=ids.JF_LEGEND, className="lb-legend mt-2",
+    )
+    return html.Main(
+        [
+            dcc.Store(id=ids.JF_STATE, data=us.encode(state)),
+            html.Div(id=ids.JF_URL_SINK, style=HIDDEN),
+            html.H1("Jämför enheter", className="h3"),
+            html.P("Väntetid från beslut (NCR) eller anmälan (SPOR) till operation, per enhet eller region.",
+                   className="text-secondary"),
+            html.Div(
+                [dbc.Row([search, period, level]), spor_filters, ncr_filters, dbc.Row([hem])],
+                className="lb-card lb-filters",
+            ),
+            html.Div(
+                [
+                    html.Div(
+                        [html.Div(id=ids.JF_SOURCE, className="lb-source"),
+                         html.Div([html.Span(id=ids.JF_COUNT, className="me-3 lb-source"), downloads],
+                                  className="d-flex align-items-center")],
+                        className="d-flex justify-content-between align-items-center flex-wrap gap-2 mb-2",
+                    ),
+                    dbc.Alert(id=ids.JF_EMPTY, color="info", style=HIDDEN),
+                    html.Div(grid, id="jf-grid-wrap"),
+                    legend,
+                ],
+                className="lb-card",
+            ),
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------
+# callbacks
+# ---------------------------------------------------------------------------
+
+@callback(
+    Output(ids.JF_KVA, "options"),
+    Input(ids.JF_KVA, "search_value"),
+    State(ids.JF_KVA, "value"),
+    State(ids.JF_KVA, "options"),
+    prevent_initial_call=True,
+)
+def suggest_kva(search_value, value, current):
+    """Suggestions while typing: free text over titles or a KVÅ code prefix."""
+    if not search_value or len(search_value.strip()) < 2:
+        raise PreventUpdate
+    wh = get_warehouse()
+    results = queries.kva_search(wh, search_value.strip(), limit=20)
+    options = ctl.kva_options_from_search(results, search_value.strip(), queries.group_titles(wh))
+    if value and value not in {o["value"] for o in options}:
+        keep = [o for o in (current or []) if o.get("value") == value]
+        options = keep + options
+    return options
+
+
+@callback(
+    Output(ids.JF_GRID, "rowData"),
+    Output(ids.JF_GRID, "columnDefs"),
+    Output(ids.JF_SOURCE, "children"),
+    Output(ids.JF_COUNT, "children"),
+    Output(ids.JF_EMPTY, "children"),
+    Output(ids.JF_EMPTY, "style"),
+    Output("jf-grid-wrap", "style"),
+    Output(ids.JF_SPOR_FILTERS, "style"),
+    Output(ids.JF_NCR_FILTERS, "style"),
+    Input(ids.JF_KVA, "value"),
+    Input(ids.JF_PERIOD, "value"),
+    Input(ids.JF_LEVEL, "value"),
+    Input(ids.JF_ASA, "value"),
+    Input(ids.JF_PRIO, "value"),
+    Input(ids.JF_NARKOS, "value"),
+    Input(ids.JF_HEM, "value"),
+    State(ids.JF_STATE, "data"),
+)
+def update_table(kva, period, level, asa, prio, narkos, hem, url_state):
+    state = _state_from_inputs(kva, period, level, asa, prio, narkos, hem)
+    wh = get_warehouse()
+    sort = us.decode(url_state).sort if url_state else None
+    if not state.kva:
+        return ([], dash.no_update, "", "",
+                _empty("Välj en åtgärd.", "Sök på fritext (t.ex. ”knä”) eller en KVÅ-grupp (t.ex. NGB) ovan."),
+                SHOWN, HIDDEN, HIDDEN, HIDDEN)
+    source = queries.source_for(state.kva)
+    spor_style = SHOWN if source == "spor" else HIDDEN
+    ncr_style = SHOWN if source == "ncr" else HIDDEN
+    if not queries.known_group(wh, state.kva):
+        return ([], dash.no_update, "", "",
+                _empty(f"KVÅ-gruppen {state.kva} finns inte i katalogen.", "Sök på nytt ovan."),
+                SHOWN, HIDDEN, spor_style, ncr_style)
+    data = table_data(wh, state)
+    result = data["result"]
+    defs = cols.column_defs(data["specs"], sort)
+    source_text = [
+        html.Span(ctl.source_line(source, result.data_date, state.period)),
+        html.Br(),
+        html.Span(f"{state.kva} – {result.titel or ''} · filter: "
+                  f"{ctl.filters_text(result.filters.asa, result.filters.prio, result.filters.narkos)}"),
+    ]
+    if state.hem and data["origin"] is None:
+        source_text += [html.Br(), html.Span(f"Orten ”{state.hem}” saknar position: avstånd kan inte beräknas.")]
+    if result.data_date is None:
+        return ([], defs, source_text, "",
+                _empty(f"Inga operationer från {fmt.SOURCE_LABELS[source]} är inlästa.",
+                       "När källans filer har lästs in visas enheterna här."),
+                SHOWN, HIDDEN, spor_style, ncr_style)
+    if not data["rows"]:
+        what = "Inga enheter" if state.level == "unit" else "Inga regioner"
+        return ([], defs, source_text, ctl.count_text(0, state.level),
+                _empty(f"{what} har operationer i {state.kva} under {fmt.period_label(state.period)} "
+                       "med de valda filtren.",
+                       "Välj ett längre tidsfönster eller färre filter."),
+                SHOWN, HIDDEN, spor_style, ncr_style)
+    return (data["rows"], defs, source_text, ctl.count_text(len(data["rows"]), state.level),
+            "", HIDDEN, SHOWN, spor_style, ncr_style)
+
+
+@callback(
+    Output(ids.JF_STATE, "data"),
+    Input(ids.JF_KVA, "value"),
+    Input(ids.JF_PERIOD, "value"),
+    Input(ids.JF_LEVEL, "value"),
+    Input(ids.JF_ASA, "value"),
+    Input(ids.JF_PRIO, "value"),
+    Input(ids.JF_NARKOS, "value"),
+    Input(ids.JF_HEM, "value"),
+    Input(ids.JF_GRID, "columnState"),
+    Input(ids.JF_GRID, "filterModel"),
+    State(ids.JF_STATE, "data"),
+    prevent_initial_call=True,
+)
+def sync_state(kva, period, level, asa, prio, narkos, hem, column_state, filter_model, previous):
+    """The view state as a query string (written to the address bar on the client)."""
+    prev = us.decode(previous or "")
+    sort = us.sort_from_column_state(column_state) if column_state is not None else prev.sort
+    state = _state_from_inputs(kva, period, level, asa, prio, narkos, hem, sort,
+                               filter_model if filter_model is not None else prev.filter)
+    if state.kva:
+        state = us.for_source(state, queries.source_for(state.kva))
+    encoded = us.encode(state)
+    if encoded == previous:
+        raise PreventUpdate
+    return encoded
+
+
+clientside_callback(
+    ClientsideFunction(namespace="lagesbild", function_name="replaceSearch"),
+    Output(ids.JF_URL_SINK, "children"),
+    Input(ids.JF_STATE, "data"),
+)
+
+
+@callback(
+    Output(ids.JF_DOWNLOAD, "data"),
+    Input(ids.JF_DL_CSV, "n_clicks"),
+    Input(ids.JF_DL_XLSX, "n_clicks"),
+    State(ids.JF_GRID, "virtualRowData"),
+    State(ids.JF_STATE, "data"),
+    prevent_initial_call=True,
+)
+def download(_csv, _xlsx, virtual_rows, url_state):
+    """Exactly the rows (grid filter and sort applied) and columns on screen."""
+    from api import exports
+
+    fmt_ = "xlsx" if dash.ctx.triggered_id == ids.JF_DL_XLSX else "csv"
+    state = us.decode(url_state or "")
+    if not state.kva:
+        raise PreventUpdate
+    wh = get_warehouse()
+    data = table_data(wh, state)
+    specs = data["specs"]
+    rows = virtual_rows if virtual_rows is not None else data["rows"]
+    df = pd.DataFrame(cols.export_frame_rows(rows, specs), columns=[s.field for s in specs])
+    columns = [(s.field, s.header) for s in specs]
+    result = data["result"]
+    stamp = result.data_date.isoformat() if result.data_date else dt.date.today().isoformat()
+    name = f"vantetider_{state.kva}_{state.period}d_{state.level}_{stamp}"
+    if fmt_ == "csv":
+        return dcc.send_bytes(exports.to_csv_bytes(df, columns), f"{name}.csv")
+    meta_lines = download_meta_lines(result, state)
+    return dcc.send_bytes(exports.to_xlsx_bytes(df, columns, f"{state.kva} {state.period} dagar", meta_lines),
+                          f"{name}.xlsx")
+
+
+def download_meta_lines(result, state: us.ViewState) -> list[str]:
+    return [
+        f"Nationell lägesbild – väntetider till operation: {result.kva} {result.titel or ''}".strip(),
+        ctl.source_line(result.source, result.data_date, state.period),
+        "Filter: " + ctl.filters_text(result.filters.asa, result.filters.prio, result.filters.narkos),
+        "Demodata" if result.demo else "",
+    ]

@@ -1,0 +1,178 @@
+"""Om statistiken (/om): the definitions of METRICS.md in plain Swedish, what
+each source's wait measures and the sources' known limits."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import format as fmt
+from data import queries
+from data.context import get_settings, get_warehouse
+from data.warehouse import NoData
+
+dash.register_page(__name__, path="/om", name="Om statistiken", title="Om statistiken – Nationell lägesbild",
+                   order=5)
+
+SOURCES_TEXT = """
+### Källorna och vad väntetiden mäter
+
+**Svenskt Perioperativt Register (SPOR)** ger alla åtgärder utom gråstarr.
+Väntetiden räknas från **anmälan** – den dag patienten sattes upp för
+operation (SPOR-variabel V310) – till **operationsdagen** (V565).
+
+**Nationella Kataraktregistret (NCR)** ger gråstarrsoperationerna
+(KVÅ-grupperna CJC, CJD och CJE). Väntetiden räknas från **beslut om
+operation** till **operationsdagen**.
+
+Båda registren beskriver *genomförda* operationer: väntetiden är den tid de
+som opererades faktiskt väntade, inte hur länge de som står i kö har väntat.
+
+**Den nationella väntetidsdatabasen** ger en ögonblicksbild vid varje
+månadsskifte per enhet och KVÅ-grupp: hur många som väntar, hur många av dem
+som väntat mer än 90 dagar, hur många som tillkommit och hur många som
+opererats under månaden. Patientvald väntan och medicinskt orsakad väntan
+(PvV/MoV) räknas inte med.
+
+Akuta operationer och makulerade poster räknas aldrig. En åtgärd hör till sin
+KVÅ-grupp: de tre första tecknen i KVÅ-koden.
+"""
+
+DEFINITIONS_TEXT = """
+### Definitioner
+
+**Datadatum (D).** Det senaste operationsdatum som lästs in från källan – inte
+dagens datum. Sidorna visar det som ”t.o.m. 2026-11-20”. Väntetidsdatabasens
+datadatum är sista dagen i den senaste rapporterade månaden.
+
+**Tidsfönster.** ”Senaste 30, 90 eller 365 dagarna” betyder operationer med
+operationsdatum efter D minus 30 (90, 365) dagar och till och med D.
+
+**Antal (n).** Antalet operationer i urvalet.
+
+**Median.** Den mittersta väntetiden: hälften väntade kortare, hälften längre.
+Är antalet jämnt tas medelvärdet av de två mittersta (linjär interpolation).
+
+**90:e percentil.** Den väntetid som 90 procent av patienterna höll sig inom;
+beräknas på samma sätt med linjär interpolation. Visar hur lång väntan blir för
+dem som väntar längst.
+
+**Andel inom 90 dagar.** Andelen operationer där väntetiden var högst 90 dagar,
+vårdgarantins gräns.
+
+**Andel ASA 3–4** (bara SPOR). Bland enhetens operationer i gruppen de senaste
+365 dagarna – oavsett valt tidsfönster och utan ASA- och prioritetsfilter – och
+som har en ASA-klass registrerad: andelen med ASA-klass 3 eller 4. Visar vilka
+enheter som tar emot patienter med mer samsjuklighet.
+
+**Region och riket.** En regions värden räknas på alla operationer vid
+regionens enheter tillsammans (en median av alla väntetider, aldrig en median
+av enheternas medianer). Riket räknas på samma sätt på alla operationer.
+
+**Filter.** ASA-klass och medicinsk prioritet (bortre tidsgräns: 1, 2 eller 4
+veckor, 3, 6 eller 12 månader) finns för SPOR-grupper; ”endast narkos”
+(generell anestesi) finns för gråstarr. Ett filter som inte gäller den valda
+gruppen visas inte. Med ett filter räknas bara operationer med en registrerad
+uppgift som ingår i filtret.
+
+**Aktualitet.** En enhet som inte har någon operation inläst under de senaste
+{stale} dagarna (6 veckor) före D markeras ”inaktuell” i alla vyer. Dess siffror
+kan vara gamla eller ofullständiga.
+
+**18 månader.** Enhetssidans diagram visar för var och en av de 18
+kalendermånaderna fram till och med D:s månad antal, median och 90:e percentil
+för operationerna den månaden, med samma regel för små tal.
+"""
+
+SUPPRESSION_TEXT = """
+### Små tal
+
+När färre än {k} operationer ingår visas ingen statistik för cellen och antalet
+visas som ”<{k}”. Det skyddar patienternas anonymitet och undviker slumpmässiga
+värden. I nedladdningar och i API:t är statistiken tom och raden markerad som
+undertryckt.
+
+### Avrundning
+
+Skärmen avrundar dagar till hela dagar och andelar till hela procent, med
+decimalkomma och mellanslag som tusentalsavgränsare (”1 234”, ”12 %”).
+Nedladdningar (CSV och Excel) och API:t ger oavrundade värden.
+"""
+
+VTD_TEXT = """
+### Väntetidsdatabasens mått
+
+- **Andel väntande inom 90 dagar** = (väntande − väntande mer än 90 dagar) / väntande.
+- **Andel genomförda inom 90 dagar** = genomförda inom 90 dagar / genomförda.
+- **Kötid (månader)** = antal väntande / genomsnittligt antal genomförda de tre senaste månaderna.
+- **Nettoinflöde** = nya på väntelistan − genomförda under månaden.
+- Regioner och riket summerar enheternas antal innan andelar räknas ut.
+"""
+
+LIMITS_TEXT = """
+### Kända begränsningar
+
+- **Frivillig rapportering.** Inrapporteringen till kvalitetsregistren är
+  frivillig. Alla vårdgivare finns därför inte med, och lägesbilden är inte
+  heltäckande. En enhet som saknas kan ändå operera åtgärden.
+- **Täckning.** Registrens täckningsgrad skiljer sig mellan regioner,
+  vårdgivare och åtgärder, och privata vårdgivare rapporterar i varierande
+  grad. Jämför därför helst enheter med många operationer och aktuella data.
+- **Olika definitioner.** Registren har utvecklats oberoende av varandra och
+  skiljer sig i struktur, innehåll och uppdateringstakt: SPOR mäter från
+  anmälan, NCR från beslut, och väntetidsdatabasen räknar väntande vid
+  månadsskiftet utan patientvald eller medicinskt orsakad väntan. Siffror från
+  olika källor ska därför inte jämföras rakt av.
+- **Historik, inte prognos.** Medianväntetiden beskriver dem som redan
+  opererats. Den är en indikation på en enhets möjlighet att ta emot fler
+  patienter, inte ett löfte om en viss väntetid.
+- **Fördröjning.** Uppgifterna är så aktuella som den senaste inlästa filen
+  från varje källa (se datadatum ovan).
+"""
+
+
+def source_table(meta: dict | None):
+    if not meta or not meta.get("sources"):
+        return dbc.Alert("Inga data är inlästa ännu.", color="warning")
+    labels = {"spor": "SPOR", "ncr": "Nationella Kataraktregistret", "vtd": "Väntetidsdatabasen",
+              "vardenheter": "Enhetskatalogen", "kva": "KVÅ-katalogen"}
+    rows = []
+    for s in meta["sources"]:
+        rows.append(html.Tr([
+            html.Td(labels.get(s["source"], s["source"])),
+            html.Td(fmt.data_date_text(s["data_date"]) if s["source"] in {"spor", "ncr", "vtd"} else fmt.MISSING),
+            html.Td(fmt.fmt_int(s["records"]), className="text-end"),
+        ]))
+    return dbc.Table(
+        [html.Thead(html.Tr([html.Th("Källa"), html.Th("Datadatum"), html.Th("Poster", className="text-end")])),
+         html.Tbody(rows)],
+        bordered=False, hover=True, size="sm", className="mb-0", id="om-sources",
+    )
+
+
+def layout(**_):
+    settings = get_settings()
+    wh = get_warehouse()
+    try:
+        meta = queries.meta(wh) if wh.has_data else None
+    except NoData:
+        meta = None
+    demo_note = []
+    if meta and meta.get("demo"):
+        demo_note = [dbc.Alert("Den inlästa ögonblicksbilden är demodata: påhittade enheter och operationer "
+                               "för test och utbildning, inte verkliga väntetider.", color="warning")]
+    k, stale = settings.suppress_below, settings.stale_days
+    return html.Main(
+        [
+            html.H1("Om statistiken", className="h3"),
+            html.P("Så räknas varje siffra i lägesbilden, vad källorna mäter och var de har sina gränser.",
+                   className="text-secondary"),
+            *demo_note,
+            html.Div([html.H2("Inlästa data", className="h5"), source_table(meta)], className="lb-card"),
+            html.Div(dcc.Markdown(SOURCES_TEXT), className="lb-card"),
+            html.Div(dcc.Markdown(DEFINITIONS_TEXT.replace("{stale}", str(stale))), className="lb-card"),
+            html.Div(dcc.Markdown(SUPPRESSION_TEXT.replace("{k}", str(k))), className="lb-card"),
+            html.Div(dcc.Markdown(VTD_TEXT), className="lb-card"),
+            html.Div(dcc.Markdown(LIMITS_TEXT), className="lb-card", id="om-limits"),
+        ]
+    )
