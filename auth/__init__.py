@@ -5,6 +5,7 @@ entry points app.py calls. Helpers other parts may use:
 
 - ``current_user_is_admin()`` – True when the person has the role admin
   (the app shell shows the "Admin" link only then).
+- ``current_user_name()`` – the display name, or None.
 - ``current_user_info()`` – {"hsa_id", "name", "method", "is_admin"} or None.
 - ``audit_event(action, **details)`` – audit something in the current request,
   e.g. ``audit_event("export", format="csv", params={...})`` from a Dash
@@ -109,6 +110,15 @@ def init_dash(app, settings) -> None:
 
     server.before_request(_refresh_hashes)
 
+    # A request for a library file Dash does not know is a 404, not an internal error.
+    from dash.exceptions import DependencyException
+    from werkzeug.exceptions import NotFound
+
+    def _unknown_dependency(_exc):
+        return server.handle_http_exception(NotFound())
+
+    server.register_error_handler(DependencyException, _unknown_dependency)
+
 
 # ---- helpers for the other parts ---------------------------------------------
 
@@ -125,6 +135,12 @@ def current_user_info() -> dict | None:
 def current_user_is_admin() -> bool:
     info = current_user_info()
     return bool(info and info["is_admin"])
+
+
+def current_user_name() -> str | None:
+    """The logged-in person's display name (certificate CN or dev account name)."""
+    info = current_user_info()
+    return info["name"] if info else None
 
 
 def audit_event(action: str, **details) -> None:

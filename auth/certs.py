@@ -36,7 +36,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-HSA_ID_RE = re.compile(r"^SE\d{10}-[A-Za-z0-9]{1,20}$")
+HSA_ID_RE = re.compile(r"SE[0-9]{10}-[A-Za-z0-9]{1,20}", re.ASCII)
 PEM_RE = re.compile(
     r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.DOTALL
 )
@@ -65,7 +65,7 @@ class CertIdentity:
 
 
 def is_valid_hsa_id(value: str | None) -> bool:
-    return bool(value) and HSA_ID_RE.match(value) is not None
+    return isinstance(value, str) and HSA_ID_RE.fullmatch(value) is not None
 
 
 # ---- parsing --------------------------------------------------------------

@@ -50,7 +50,19 @@ def client(app):
     return app.test_client()
 
 
+# ---- authentication (auth/, issue 4) ----------------------------------------
+
 @pytest.fixture
 def auth_client(app):
-    """A client logged in as an ordinary reader."""
-    return app.test_client()
+    """A client logged in (dev login form, real CSRF token) as an ordinary reader, no roles."""
+    from tests.auth.support import READER, logged_in_client
+
+    return logged_in_client(app, *READER)
+
+
+@pytest.fixture
+def admin_client(app):
+    """A client logged in as a person with the role admin."""
+    from tests.auth.support import ADMIN, logged_in_client
+
+    return logged_in_client(app, *ADMIN, role="admin")
