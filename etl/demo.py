@@ -238,6 +238,15 @@ class _World:
         return annual
 
 
+def _categorical(u: np.ndarray, cum: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Index of the category each uniform ``u`` falls in, with per-group cumulative
+    probabilities ``cum[group]`` (column by column, to keep memory at O(n))."""
+    idx = np.zeros(len(u), dtype=np.int64)
+    for j in range(cum.shape[1] - 1):
+        idx += u > cum[group, j]
+    return idx
+
+
 def _simulate(world: _World, cal: Calendar, scale: Scale, stop_day: np.ndarray,
               rng: np.random.Generator) -> Records:
     """Every operation from the first VTD month to FUTURE_DAYS after the last month end."""
@@ -260,17 +269,14 @@ def _simulate(world: _World, cal: Calendar, scale: Scale, stop_day: np.ndarray,
     group = world.pair_group[pair]
     ncr = world.is_ncr[group]
     # code within the group
-    u = rng.random(n)
-    code = world.code_first[group] + (u[:, None] > world.code_cum[group]).sum(axis=1)
+    code = world.code_first[group] + _categorical(rng.random(n), world.code_cum, group)
     code = np.minimum(code, world.code_first[group] + world.code_count[group] - 1)
     akut = (rng.random(n) < world.acute[group]) & ~ncr
     # priority and ASA class (SPOR)
-    prio = (rng.random(n)[:, None] > world.prio_cum[group]).sum(axis=1)
-    prio = np.minimum(prio, 5)
+    prio = np.minimum(_categorical(rng.random(n), world.prio_cum, group), 5)
     prio = np.where(rng.random(n) < 0.05, -1, prio)
     prio = np.where(akut, np.where(rng.random(n) < 0.7, -1, 0), prio)
-    asa = (rng.random(n)[:, None] > world.asa_cum[group]).sum(axis=1) + 1
-    asa = np.minimum(asa, 4)
+    asa = np.minimum(_categorical(rng.random(n), world.asa_cum, group) + 1, 4)
     asa = np.where(rng.random(n) < 0.03, 0, asa)
     prio = np.where(ncr, -1, prio)
     asa = np.where(ncr, 0, asa)
@@ -298,7 +304,10 @@ def _simulate(world: _World, cal: Calendar, scale: Scale, stop_day: np.ndarray,
     other = rng.choice(len(world.region_codes), size=n, p=world.region_p)
     lan = np.where(rng.random(n) < world.unit_out[unit], other, home)
     lan = np.where(rng.random(n) < 0.015, -1, lan)
-    return Records("", pair, unit, group, code, op, start, akut, asa.astype(np.int64), prio, anestesi, oga, lan)
+    i8, i16, i32 = np.int8, np.int16, np.int32
+    return Records("", pair.astype(i32), unit.astype(i16), group.astype(i16), code.astype(i16), op.astype(i32),
+                   start.astype(i32), akut, asa.astype(i8), prio.astype(i8), anestesi.astype(i8), oga.astype(i8),
+                   lan.astype(i8))
 
 
 # ---------------------------------------------------------------------------
