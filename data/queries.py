@@ -41,6 +41,7 @@ stated here once:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -147,6 +148,30 @@ NO_FILTERS = Filters()
 # Small shared look-ups (cached per snapshot)
 # ---------------------------------------------------------------------------
 
+def per_snapshot(func):
+    """Memoise a small look-up in the process, per warehouse and snapshot.
+
+    For tiny, hot results (data dates, titles, freshness per unit) that every
+    query needs: cheaper than a round trip to the shared result cache. The memo
+    lives on the Warehouse object and is dropped when the snapshot changes."""
+
+    @functools.wraps(func)
+    def wrapper(wh: Warehouse, *args):
+        sid = wh.snapshot_id
+        memo = wh.__dict__.setdefault("_query_memo", {})
+        if memo.get("__snapshot__") != sid:
+            memo.clear()
+            memo["__snapshot__"] = sid
+        key = (func.__qualname__, args)
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = func(wh, *args)
+            return value
+
+    return wrapper
+
+
 def normalise_kva(kva: str) -> str:
     return (kva or "").strip().upper()
 
@@ -155,7 +180,7 @@ def source_for(kva: str) -> str:
     return reference.source_for_group(normalise_kva(kva))
 
 
-@cached
+@per_snapshot
 def data_dates(wh: Warehouse) -> dict[str, dt.date | None]:
     """D per source: {'spor': date, 'ncr': date, 'vtd': date, ...}."""
     return {s: _to_date(d) for s, d in wh.rows("SELECT source, data_date FROM sources")}
@@ -165,7 +190,7 @@ def data_date(wh: Warehouse, source: str) -> dt.date | None:
     return data_dates(wh).get(source)
 
 
-@cached
+@per_snapshot
 def is_demo(wh: Warehouse) -> bool:
     flag = wh.rows("SELECT value FROM snapshot_info WHERE key = 'demo'")
     if flag and str(flag[0][0]).lower() == "true":
@@ -176,7 +201,7 @@ def is_demo(wh: Warehouse) -> bool:
     return bool(hit[0][0])
 
 
-@cached
+@per_snapshot
 def group_titles(wh: Warehouse) -> dict[str, str]:
     """KVÅ group -> Swedish title: the warehouse catalogue over the built-in one."""
     titles = dict(reference.kva_groups())
@@ -184,7 +209,7 @@ def group_titles(wh: Warehouse) -> dict[str, str]:
     return titles
 
 
-@cached
+@per_snapshot
 def groups_with_data(wh: Warehouse) -> dict[str, int]:
     """KVÅ group -> number of counted (non-acute) operations stored."""
     return {g: int(n) for g, n in wh.rows(
@@ -214,16 +239,45 @@ def known_group(wh: Warehouse, kva: str) -> bool:
     return kva in group_titles(wh) or kva in groups_with_data(wh)
 
 
-@cached
+@per_snapshot
 def unit_ids(wh: Warehouse) -> frozenset[str]:
     return frozenset(r[0] for r in wh.rows("SELECT vardenhet_hsaid FROM units"))
 
 
-@cached
+@per_snapshot
 def region_names(wh: Warehouse) -> dict[str, str]:
     names = {k: r.namn for k, r in reference.regions().items()}
     names.update({k: n for k, n in wh.rows("SELECT region_kod, namn FROM regions")})
     return names
+
+
+@per_snapshot
+def unit_catalogue(wh: Warehouse) -> dict[str, dict]:
+    """HSA-ID -> the unit's catalogue fields (namn, sjukhus, ort, region_kod, agarform, lat, lon)."""
+    cur = wh.cursor().execute(
+        "SELECT vardenhet_hsaid, namn, sjukhus, ort, region_kod, agarform, lat, lon FROM units"
+    )
+    cols = [c[0] for c in cur.description][1:]
+    return {r[0]: dict(zip(cols, r[1:])) for r in cur.fetchall()}
+
+
+@per_snapshot
+def region_table(wh: Warehouse) -> dict[str, tuple[str, float | None, float | None]]:
+    """Region code -> (name, seat lat, seat lon): the warehouse's table over the built-in one."""
+    table = {k: (r.namn, r.lat, r.lon) for k, r in reference.regions().items()}
+    table.update({k: (n, la, lo) for k, n, la, lo in wh.rows("SELECT region_kod, namn, lat, lon FROM regions")})
+    return table
+
+
+@per_snapshot
+def latest_operations(wh: Warehouse, source: str) -> dict[str, str]:
+    """Unit -> its latest stored operation date (ISO) in the source, acute rows
+    included: freshness is about reporting, not about what is counted."""
+    return dict(wh.rows(
+        "SELECT vardenhet_hsaid, strftime(max(operation_datum), '%Y-%m-%d') FROM operations "
+        "WHERE source = $src GROUP BY vardenhet_hsaid",
+        {"src": source},
+    ))
 
 
 def _to_date(value) -> dt.date | None:
@@ -314,20 +368,71 @@ def _empty_rows(level: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64" if c in STAT_COLUMNS[1:] else "object") for c in cols})
 
 
-def _apply_suppression(df: pd.DataFrame, suppress_below: int) -> pd.DataFrame:
-    df["suppressed"] = df["n"] < suppress_below
-    for col in ("median", "p90", "andel_inom_90", "asa34_andel"):
-        df[col] = df[col].astype("float64").where(~df["suppressed"])
-    # asa34_andel: its own denominator must reach the threshold too.
-    df["asa34_andel"] = df["asa34_andel"].where(df["asa34_n"].fillna(0) >= suppress_below)
-    return df
-
-
 def _check_period(period) -> int:
     period = int(period)
     if period < 1:
         raise QueryError(f"period must be a positive number of days, got {period}")
     return period
+
+
+def _waits_sql(level: str, source: str, fsql: str) -> str:
+    """One scan of the group's rows for the last max(window, 365) days: the window
+    statistics under FILTER (window and filters), the ASA 3–4 share over the last
+    365 days without the filters, and the suppression, in one statement."""
+    key = "vardenhet_hsaid" if level == "unit" else "region_kod"
+    inwin = f"operation_datum > $lo{fsql}"
+    asa = (
+        "count(asa_klass) FILTER (WHERE operation_datum > $lo_asa) AS asa34_n, "
+        "avg(CASE WHEN asa_klass IN (3, 4) THEN 1.0 WHEN asa_klass IS NOT NULL THEN 0.0 END) "
+        "FILTER (WHERE operation_datum > $lo_asa) AS asa34"
+        if source == "spor" else "0 AS asa34_n, NULL::DOUBLE AS asa34"
+    )
+    extra = (
+        f"any_value(region_kod) FILTER (WHERE {inwin}) AS op_region" if level == "unit"
+        else f"list(DISTINCT vardenhet_hsaid) FILTER (WHERE {inwin}) AS units"
+    )
+    return f"""
+        WITH s AS (
+            SELECT {key} AS id,
+                   count(*) FILTER (WHERE {inwin}) AS n,
+                   quantile_cont(vantedagar, [0.5, 0.9]) FILTER (WHERE {inwin}) AS q,
+                   avg(CASE WHEN vantedagar <= 90 THEN 1.0 ELSE 0.0 END) FILTER (WHERE {inwin}) AS a90,
+                   {asa}, {extra}
+            FROM operations
+            WHERE kva_grupp = $kva AND source = $src AND NOT akut
+              AND operation_datum > $lo_scan AND operation_datum <= $d
+            GROUP BY {key}
+            HAVING n > 0
+        )
+        SELECT id, n,
+               CASE WHEN n >= $k THEN q[1] END AS median,
+               CASE WHEN n >= $k THEN q[2] END AS p90,
+               CASE WHEN n >= $k THEN a90 END AS andel_inom_90,
+               CASE WHEN n >= $k AND asa34_n >= $k THEN asa34 END AS asa34_andel,
+               n < $k AS suppressed,
+               {"op_region" if level == "unit" else "units"}
+        FROM s
+    """
+
+
+def _sort_key(row: dict):
+    median = row["median"]
+    return (median is None, median if median is not None else 0.0, -row["n"], row["namn"] or "")
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    data = {}
+    for c in columns:
+        values = [r[c] for r in rows]
+        if c in ("median", "p90", "andel_inom_90", "asa34_andel", "lat", "lon"):
+            data[c] = pd.Series([float("nan") if v is None else v for v in values], dtype="float64")
+        elif c in ("n", "antal_enheter") or (c == "inaktuell" and columns is REGION_ROW_COLUMNS):
+            data[c] = pd.Series(values, dtype="int64")
+        elif c in ("suppressed", "inaktuell"):
+            data[c] = pd.Series(values, dtype="bool")
+        else:
+            data[c] = pd.Series(values, dtype="object")
+    return pd.DataFrame(data, columns=columns)
 
 
 @cached
@@ -341,7 +446,12 @@ def waits_table(
     stale_days: int = STALE_DAYS,
 ) -> WaitsResult:
     """The table view: n, median, p90, share within 90 days, ASA 3–4 share and
-    freshness per unit (or region) for a KVÅ group, window and filters."""
+    freshness per unit (or region) for a KVÅ group, window and filters.
+
+    Rows are ordered by median wait (suppressed rows last), then n descending,
+    then name. The statistics and the suppression are one SQL statement over
+    the sorted operations table; unit and region names are joined from small
+    per-snapshot look-ups."""
     kva = normalise_kva(kva)
     period = _check_period(period)
     if level not in LEVELS:
@@ -357,100 +467,41 @@ def waits_table(
         return WaitsResult(rows=_empty_rows(level), **base)
 
     fsql, fparams = filters.sql()
-    params = {
-        "kva": kva, "src": source, "d": d, "lo": d - dt.timedelta(days=period),
-        "lo_asa": d - dt.timedelta(days=ASA34_DAYS), "lo_fresh": d - dt.timedelta(days=stale_days),
-        **fparams,
-    }
-    # Rows listed: units with a counted operation in the window; their latest operation
-    # of the source is then inside the window too, so "fresh" need not scan further back.
-    common = f"""
-        WITH win AS (
-            SELECT vardenhet_hsaid, region_kod, vantedagar
-            FROM operations
-            WHERE kva_grupp = $kva AND source = $src AND NOT akut
-              AND operation_datum > $lo AND operation_datum <= $d {fsql}
-        ),
-        asa AS (
-            SELECT vardenhet_hsaid, region_kod, asa_klass
-            FROM operations
-            WHERE kva_grupp = $kva AND source = $src AND NOT akut
-              AND operation_datum > $lo_asa AND operation_datum <= $d AND asa_klass IS NOT NULL
-        ),
-        fresh AS (
-            SELECT vardenhet_hsaid, max(operation_datum) AS senaste_operation
-            FROM operations
-            WHERE source = $src AND operation_datum > least($lo, $lo_fresh) AND operation_datum <= $d
-              AND vardenhet_hsaid IN (SELECT vardenhet_hsaid FROM win)
-            GROUP BY vardenhet_hsaid
-        )
-    """
-    stats = """
-        count(*) AS n,
-        quantile_cont(vantedagar, 0.5) AS median,
-        quantile_cont(vantedagar, 0.9) AS p90,
-        avg(CASE WHEN vantedagar <= 90 THEN 1.0 ELSE 0.0 END) AS andel_inom_90
-    """
-    asa_stats = "count(*) AS asa34_n, avg(CASE WHEN asa_klass IN (3, 4) THEN 1.0 ELSE 0.0 END) AS asa34_andel"
-    if level == "unit":
-        sql = common + f"""
-        , s AS (SELECT vardenhet_hsaid, {stats} FROM win GROUP BY vardenhet_hsaid)
-        , a AS (SELECT vardenhet_hsaid, {asa_stats} FROM asa GROUP BY vardenhet_hsaid)
-        SELECT s.vardenhet_hsaid AS id, u.namn, u.sjukhus, u.ort,
-               coalesce(u.region_kod, r0.region_kod) AS region_kod, u.agarform, u.lat, u.lon,
-               s.n, s.median, s.p90, s.andel_inom_90, a.asa34_n, a.asa34_andel,
-               f.senaste_operation,
-               f.senaste_operation IS NULL OR f.senaste_operation <= $lo_fresh AS inaktuell
-        FROM s
-        LEFT JOIN units u ON u.vardenhet_hsaid = s.vardenhet_hsaid
-        LEFT JOIN (SELECT vardenhet_hsaid, any_value(region_kod) AS region_kod FROM win GROUP BY 1) r0
-               ON r0.vardenhet_hsaid = s.vardenhet_hsaid
-        LEFT JOIN a ON a.vardenhet_hsaid = s.vardenhet_hsaid
-        LEFT JOIN fresh f ON f.vardenhet_hsaid = s.vardenhet_hsaid
-        """
+    lo = d - dt.timedelta(days=period)
+    params = {"kva": kva, "src": source, "d": d, "lo": lo, "k": int(suppress_below), **fparams}
+    if source == "spor":
+        params["lo_asa"] = d - dt.timedelta(days=ASA34_DAYS)
+        params["lo_scan"] = min(lo, params["lo_asa"])
     else:
-        sql = common + f"""
-        , s AS (SELECT region_kod, {stats}, count(DISTINCT vardenhet_hsaid) AS antal_enheter
-                FROM win GROUP BY region_kod)
-        , a AS (SELECT region_kod, {asa_stats} FROM asa GROUP BY region_kod)
-        , listed AS (SELECT DISTINCT vardenhet_hsaid, region_kod FROM win)
-        , uf AS (
-            SELECT l.region_kod,
-                   count(*) FILTER (WHERE f.senaste_operation IS NULL OR f.senaste_operation <= $lo_fresh)
-                       AS inaktuell,
-                   max(f.senaste_operation) AS senaste_operation
-            FROM listed l LEFT JOIN fresh f ON f.vardenhet_hsaid = l.vardenhet_hsaid
-            GROUP BY l.region_kod
-        )
-        SELECT s.region_kod AS id, s.region_kod, s.antal_enheter,
-               s.n, s.median, s.p90, s.andel_inom_90, a.asa34_n, a.asa34_andel,
-               uf.inaktuell, uf.senaste_operation
-        FROM s
-        LEFT JOIN a ON a.region_kod = s.region_kod
-        LEFT JOIN uf ON uf.region_kod = s.region_kod
-        """
-    df = wh.df(sql, params)
-    if source != "spor":
-        df["asa34_andel"] = float("nan")
-    df = _apply_suppression(df, suppress_below)
-    names = region_names(wh)
-    df["region_namn"] = df["region_kod"].map(names)
-    df["senaste_operation"] = [_to_date(v) for v in df["senaste_operation"]]
+        params["lo_scan"] = lo
+    cur = wh.cursor().execute(_waits_sql(level, source, fsql), params)
+    names = [c[0] for c in cur.description]
+    stats = [dict(zip(names, r)) for r in cur.fetchall()]
+    # Freshness: each unit's latest operation of the source (one scan per snapshot).
+    latest = latest_operations(wh, source)
+    stale_before = (d - dt.timedelta(days=stale_days)).isoformat()  # this day and earlier: too old
+    regions = region_table(wh)
     if level == "unit":
-        df["inaktuell"] = df["inaktuell"].astype(bool)
-        df["namn"] = df["namn"].fillna(df["id"])
+        catalogue = unit_catalogue(wh)
+        for row in stats:
+            unit = catalogue.get(row["id"], {})
+            row.update(unit)
+            row["namn"] = unit.get("namn") or row["id"]
+            row["region_kod"] = unit.get("region_kod") or row.pop("op_region")
+            row["region_namn"] = regions.get(row["region_kod"], (None, None, None))[0]
+            row["senaste_operation"] = latest.get(row["id"])
+            row["inaktuell"] = not (row["senaste_operation"] or "") > stale_before
     else:
-        df["namn"] = df["region_namn"].fillna(df["id"])
-        seats = reference.regions()
-        df["lat"] = [seats[k].lat if k in seats else None for k in df["region_kod"]]
-        df["lon"] = [seats[k].lon if k in seats else None for k in df["region_kod"]]
-        df["inaktuell"] = df["inaktuell"].fillna(0).astype(int)
-        df["antal_enheter"] = df["antal_enheter"].astype(int)
-    df["n"] = df["n"].astype(int)
-    df = df.sort_values(["median", "n", "namn"], ascending=[True, False, True], na_position="last",
-                        kind="stable")
+        for row in stats:
+            units = row.pop("units")
+            namn, lat, lon = regions.get(row["id"], (None, None, None))
+            row.update(namn=namn or row["id"], region_kod=row["id"], region_namn=namn, lat=lat, lon=lon,
+                       antal_enheter=len(units))
+            row["inaktuell"] = sum(1 for u in units if not latest.get(u, "") > stale_before)
+            row["senaste_operation"] = max((latest.get(u, "") for u in units), default="") or None
+    stats.sort(key=_sort_key)
     cols = UNIT_ROW_COLUMNS if level == "unit" else REGION_ROW_COLUMNS
-    return WaitsResult(rows=df[cols].reset_index(drop=True), **base)
+    return WaitsResult(rows=_frame(stats, cols), **base)
 
 
 # ---------------------------------------------------------------------------
@@ -515,25 +566,35 @@ def trend(
         scope, params["unit"] = " AND vardenhet_hsaid = $unit", unit
     elif region:
         scope, params["region"] = " AND region_kod = $region", region
-    df = wh.df(
-        f"""
-        SELECT strftime(operation_datum, '%Y-%m') AS month,
-               count(*) AS n,
-               quantile_cont(vantedagar, 0.5) AS median,
-               quantile_cont(vantedagar, 0.9) AS p90,
-               avg(CASE WHEN vantedagar <= 90 THEN 1.0 ELSE 0.0 END) AS andel_inom_90
-        FROM operations
-        WHERE kva_grupp = $kva AND source = $src AND NOT akut
-          AND operation_datum >= $first AND operation_datum <= $d {fsql}{scope}
-        GROUP BY month
-        """,
-        params,
-    )
-    out = pd.DataFrame({"month": months}).merge(df, on="month", how="left")
-    out["n"] = out["n"].fillna(0).astype(int)
-    out["suppressed"] = out["n"] < suppress_below
-    for col in ("median", "p90", "andel_inom_90"):
-        out[col] = out[col].astype("float64").where(~out["suppressed"])
+    found = {
+        (y, m): (n, q, a90)
+        for y, m, n, q, a90 in wh.rows(
+            f"""
+            SELECT year(operation_datum) AS y, month(operation_datum) AS m, count(*) AS n,
+                   quantile_cont(vantedagar, [0.5, 0.9]) AS q,
+                   avg(CASE WHEN vantedagar <= 90 THEN 1.0 ELSE 0.0 END) AS a90
+            FROM operations
+            WHERE kva_grupp = $kva AND source = $src AND NOT akut
+              AND operation_datum >= $first AND operation_datum <= $d {fsql}{scope}
+            GROUP BY y, m
+            """,
+            params,
+        )
+    }
+    n_col, med, p90, a90_col = [], [], [], []
+    for month in months:
+        n, q, a90 = found.get((int(month[:4]), int(month[5:])), (0, None, None))
+        n_col.append(n)
+        ok = n >= suppress_below
+        med.append(q[0] if ok else float("nan"))
+        p90.append(q[1] if ok else float("nan"))
+        a90_col.append(a90 if ok else float("nan"))
+    n_series = pd.Series(n_col, dtype="int64")
+    out = pd.DataFrame({
+        "month": pd.Series(months, dtype="object"), "n": n_series,
+        "median": pd.Series(med, dtype="float64"), "p90": pd.Series(p90, dtype="float64"),
+        "andel_inom_90": pd.Series(a90_col, dtype="float64"), "suppressed": n_series < suppress_below,
+    })
     return TrendResult(months=out[cols], **base)
 
 

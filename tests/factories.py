@@ -76,8 +76,11 @@ def prepare_operations(operations_df: pd.DataFrame, units_df: pd.DataFrame) -> p
         ops["source"] = ops["kva_grupp"].map(reference.source_for_group)
     ops["start_datum"] = _as_date(ops["start_datum"])
     ops["operation_datum"] = _as_date(ops["operation_datum"])
-    ops["vantedagar"] = [(o - s).days for o, s in zip(ops["operation_datum"], ops["start_datum"])]
-    ops["akut"] = [_akut(v) for v in ops["akut"]] if "akut" in ops.columns else False
+    ops["vantedagar"] = (pd.to_datetime(ops["operation_datum"]) - pd.to_datetime(ops["start_datum"])).dt.days
+    if "akut" not in ops.columns:
+        ops["akut"] = False
+    elif ops["akut"].dtype != bool:
+        ops["akut"] = ops["akut"].map(_akut).astype(bool)
     regions = units_df.set_index("vardenhet_hsaid")["region_kod"]
     ops["region_kod"] = ops["vardenhet_hsaid"].map(regions)
     if ops["region_kod"].isna().any():
