@@ -346,8 +346,10 @@ def _choose_revisions(rec: Records, cal: Calendar, rng: np.random.Generator) -> 
         hi = int(np.searchsorted(rec.op, day, side="left"))          # first shown in an earlier file
         lo = int(np.searchsorted(rec.op, day - 60, side="left"))
         n_new = int(np.count_nonzero(rec.op == day))
-        n_corr = max(1, _stochastic_round(CORRECTION_RATE * n_new, rng))
+        n_corr = _stochastic_round(CORRECTION_RATE * n_new, rng)
         n_del = _stochastic_round(DELETION_RATE * n_new, rng)
+        if n_new + n_corr + n_del == 0:
+            n_corr = 1                                                # never an empty file
         if j == len(file_days) - 1 and n_deleted + n_del == 0:
             n_del = 1                                                 # always at least one cancellation
         c = pick(n_corr, lo, hi)
@@ -670,7 +672,7 @@ Innehåll (format enligt EXTRACTS.md):
   och en omleverans (vtd_{summary.resubmitted_period.replace('-', '')}_omleverans.csv) som ersätter
   några enheters rader för {summary.resubmitted_period}
 
-Läs in allt med: python -m etl load {summary.out.name if summary.out.name else '.'}
+Läs in allt med: python -m etl load <den här mappen>
 """
     path = out / "LASMIG.txt"
     path.write_text(text, encoding="utf-8")
