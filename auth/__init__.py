@@ -91,9 +91,18 @@ def init_app(server, settings) -> None:
     # The guard must be the first before_request of the app; Dash registers
     # its own (setup, page routing) later, when it is mounted.
     server.before_request_funcs.setdefault(None, []).insert(0, guard)
+    server.before_request(_unknown_api_path)
     server.after_request(audit_api_call)
     log.info("Inloggning: läge %s, %d betrodda proxyadresser, %d SITHS-utfärdare",
              settings.auth_mode, len(networks), len(cas))
+
+
+def _unknown_api_path():
+    """/api/... paths no API view handles are 404 JSON, not Dash's catch-all page."""
+    from flask import abort, request
+
+    if request.path.startswith("/api/") and (request.url_rule is None or request.url_rule.rule == "/<path:path>"):
+        abort(404)
 
 
 def init_dash(app, settings) -> None:
