@@ -104,8 +104,10 @@ def trend_figure(
     n_values = [0 if fmt.is_missing(v) else int(v) for v in unit["n"]]
     n_text = [fmt.fmt_n(v, bool(s), suppress_below) for v, s in
               zip(unit["n"], unit["suppressed"] if "suppressed" in unit.columns else [False] * len(unit))]
+    # n bars on the base axis (right side) so that the wait lines, on the
+    # overlaying axis, are drawn on top of them.
     fig.add_bar(
-        x=x, y=n_values, name="Antal operationer (enheten)", yaxis="y2",
+        x=x, y=n_values, name="Antal operationer (enheten)", yaxis="y",
         marker_color=COLORS["volume"], customdata=n_text,
         hovertemplate="%{customdata} operationer<extra>Antal</extra>",
     )
@@ -113,32 +115,34 @@ def trend_figure(
         x=x, y=_values(unit, "p90"), name=f"{unit_label}: 90:e percentil", mode="lines+markers",
         line=dict(color=COLORS["unit_p90"], width=2, dash="dash"), marker=dict(size=5),
         customdata=_hover_days(unit, "p90", suppress_below),
-        hovertemplate="%{customdata}<extra>90:e percentil</extra>", connectgaps=False,
+        hovertemplate="%{customdata}<extra>90:e percentil</extra>", connectgaps=False, yaxis="y2",
     )
     fig.add_scatter(
         x=x, y=_values(unit, "median"), name=f"{unit_label}: median", mode="lines+markers",
         line=dict(color=COLORS["unit"], width=3), marker=dict(size=6),
         customdata=_hover_days(unit, "median", suppress_below),
-        hovertemplate="%{customdata}<extra>Median</extra>", connectgaps=False,
+        hovertemplate="%{customdata}<extra>Median</extra>", connectgaps=False, yaxis="y2",
     )
     if region is not None and len(region):
         fig.add_scatter(
             x=_month_dates(region["month"]), y=_values(region, "median"), name=f"{region_label}: median",
             mode="lines", line=dict(color=COLORS["region"], width=2, dash="dot"),
             customdata=_hover_days(region, "median", suppress_below),
-            hovertemplate="%{customdata}<extra>" + region_label + "</extra>",
+            hovertemplate="%{customdata}<extra>" + region_label + "</extra>", yaxis="y2",
         )
     if national is not None and len(national):
         fig.add_scatter(
             x=_month_dates(national["month"]), y=_values(national, "median"), name="Riket: median",
             mode="lines", line=dict(color=COLORS["national"], width=2),
             customdata=_hover_days(national, "median", suppress_below),
-            hovertemplate="%{customdata}<extra>Riket</extra>",
+            hovertemplate="%{customdata}<extra>Riket</extra>", yaxis="y2",
         )
     layout = base_layout(title, height=420)
-    layout["yaxis"].update(title=dict(text="Väntetid (dagar)"))
-    layout["yaxis2"] = dict(title=dict(text="Antal operationer"), overlaying="y", side="right",
-                            showgrid=False, rangemode="tozero")
+    max_n = max(n_values) if n_values else 0
+    layout["yaxis"] = dict(title=dict(text="Antal operationer"), side="right", showgrid=False,
+                           rangemode="tozero", tickformat=",d", dtick=max(1, -(-max_n // 4)))
+    layout["yaxis2"] = dict(title=dict(text="Väntetid (dagar)"), overlaying="y", side="left",
+                            gridcolor="#e9ecef", zeroline=False, rangemode="tozero", tickformat=",d")
     layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
     layout["barmode"] = "overlay"
     fig.update_layout(**layout)

@@ -29,6 +29,12 @@ dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför 
                    order=0)
 
 HIDDEN = {"display": "none"}
+#: dcc.Dropdown's own texts in Swedish.
+DROPDOWN_LABELS = {
+    "select_all": "Välj alla", "deselect_all": "Avmarkera alla", "selected_count": "{num_selected} valda",
+    "search": "Sök", "clear_search": "Rensa sökningen", "clear_selection": "Rensa valet",
+    "no_options_found": "Inga träffar – skriv minst två tecken",
+}
 SHOWN: dict = {}
 
 
@@ -146,7 +152,7 @@ def layout(**query):
             dcc.Dropdown(
                 id=ids.JF_KVA, options=kva_options, value=state.kva, searchable=True, clearable=True,
                 placeholder="Sök: fritext (t.ex. knä, gråstarr) eller KVÅ-grupp (t.ex. NGB)",
-                search_value="", optionHeight=44, maxHeight=360,
+                search_value="", maxHeight=360, labels=DROPDOWN_LABELS,
             ),
         ],
         lg=6, className="mb-2",
@@ -182,7 +188,7 @@ def layout(**query):
     hem = dbc.Col(
         [dbc.Label("Patientens hemregion eller ort (valfritt, ger avstånd)", html_for=ids.JF_HEM),
          dcc.Dropdown(id=ids.JF_HEM, options=hem_opts, value=state.hem, searchable=True, clearable=True,
-                      placeholder="Välj region eller ort")],
+                      placeholder="Välj region eller ort", labels=DROPDOWN_LABELS)],
         lg=6, className="mb-2",
     )
     grid = dag.AgGrid(

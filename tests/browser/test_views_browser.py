@@ -1,0 +1,225 @@
+"""The care coordinator's views in Chromium against a real gunicorn server.
+
+Every test ends with no browser console errors and no request to another
+host (asserted by the ``page`` fixture in conftest.py).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+GRID = "#jf-grid"
+
+
+def query(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def wait_query(page, **expected):
+    """Wait until the address bar's query has these parameters (None = absent)."""
+    def ok():
+        q = query(page)
+        return all((k not in q) if v is None else q.get(k) == str(v) for k, v in expected.items())
+    for _ in range(100):
+        if ok():
+            return query(page)
+        page.wait_for_timeout(100)
+    raise AssertionError(f"URL {page.url} saknar {expected}")
+
+
+def grid_rows(page) -> list[dict]:
+    """The grid's rows after its filter and sort, as the grid holds them."""
+    return page.evaluate(
+        """(id) => { const api = window.dash_ag_grid.getApi(id); const rows = [];
+                     api.forEachNodeAfterFilterAndSort(n => rows.push(n.data)); return rows; }""",
+        "jf-grid",
+    )
+
+
+def wait_rows(page, predicate=lambda rows: len(rows) > 0, what="rader i tabellen"):
+    page.wait_for_selector(f"{GRID} .ag-row", state="attached")
+    for _ in range(150):
+        rows = grid_rows(page)
+        if predicate(rows):
+            return rows
+        page.wait_for_timeout(100)
+    raise AssertionError(f"väntade på {what}")
+
+
+def pick_kva(page, text: str, option: str):
+    page.click("#jf-kva")
+    search = page.locator("input.dash-dropdown-search")
+    search.wait_for()
+    search.press_sequentially(text, delay=60)
+    opt = page.locator("[role=listbox] [role=option]").filter(has_text=option)
+    opt.first.wait_for()
+    opt.first.click()
+
+
+def header_texts(page) -> list[str]:
+    return [t.strip() for t in page.locator(f"{GRID} .ag-header-cell-text").all_inner_texts()]
+
+
+def test_search_filter_sort_open_unit_and_come_back(page):
+    page.goto(page.base_url + "/")
+    page.get_by_text("Välj en åtgärd.").wait_for()
+    assert page.locator("#lb-demo").inner_text() == "Demodata"
+    assert "t.o.m." in page.locator("#lb-data-dates").inner_text()
+
+    # "knä" offers NGB; picking it fills the table from SPOR.
+    pick_kva(page, "knä", "NGB")
+    rows = wait_rows(page)
+    wait_query(page, kva="NGB", period=90, level="unit")
+    assert page.locator("#jf-source").inner_text().startswith("Källa: SPOR, data t.o.m. ")
+    assert page.locator("#jf-spor-filters").is_visible() and not page.locator("#jf-ncr-filters").is_visible()
+    assert header_texts(page)[:3] == ["Enhet", "Region", "Ägarform"]
+    assert all(r["href"].endswith("?kva=NGB") for r in rows)
+
+    # Window 365, region level, then back to units with an ASA filter.
+    page.get_by_label("365 dagar").check()
+    wait_query(page, period=365)
+    page.get_by_label("Regioner").check()
+    wait_query(page, level="region")
+    wait_rows(page, lambda rs: rs and "href" not in rs[0], "regionrader")
+    assert header_texts(page)[0] == "Region"
+    page.get_by_label("Enheter").check()
+    wait_query(page, level="unit")
+    before = {r["id"]: r["n"] for r in wait_rows(page, lambda rs: rs and "href" in rs[0])}
+    page.get_by_label("ASA 3").check()
+    page.get_by_label("ASA 4").check()
+    wait_query(page, asa="3,4")
+    page.wait_for_function("document.querySelector('#jf-source').innerText.includes('ASA 3, 4')")
+    after = wait_rows(page, lambda rs: rs and "href" in rs[0])
+    assert sum(r["n"] or 0 for r in after) < sum(n or 0 for n in before.values())
+
+    # Sort by median, descending (two clicks on the header).
+    header = page.locator(f"{GRID} .ag-header-cell[col-id=median]")
+    header.click()
+    wait_query(page, sort="median")
+    header.click()
+    q = wait_query(page, sort="-median")
+    medians = [r["median"] for r in grid_rows(page) if r["median"] is not None]
+    assert medians == sorted(medians, reverse=True) and len(medians) > 2
+    shown = page.locator(f"{GRID} .ag-row[row-index='0'] .ag-cell[col-id=median]").inner_text()
+    assert shown == str(round(medians[0] + 1e-9)) or shown == f"{int(medians[0] + 0.5)}"
+
+    # Open the first unit through its link (client-side navigation).
+    first = grid_rows(page)[0]
+    page.locator(f"{GRID} .ag-row[row-index='0'] a.lb-unit-link").click()
+    page.wait_for_url(re.compile(r"/enhet/"))
+    assert urlparse(page.url).path == f"/enhet/{first['id']}" and query(page)["kva"] == "NGB"
+    page.locator("h1", has_text=first["namn"]).wait_for()
+    page.locator("#eh-trend .js-plotly-plot").wait_for()
+    page.get_by_text("Väntetid per månad, senaste 18 månaderna").wait_for()
+    assert "Källa: SPOR" in page.locator("#eh-trend-source").inner_text()
+
+    # Back through the URL: the same view, state restored from the query string.
+    page.go_back()
+    page.wait_for_url(re.compile(r"/\?"))
+    assert query(page) == q
+    wait_rows(page)
+    assert page.get_by_label("365 dagar").is_checked() and page.get_by_label("ASA 3").is_checked()
+    medians_back = [r["median"] for r in grid_rows(page) if r["median"] is not None]
+    assert medians_back == medians
+
+    # A reload (or a shared link) restores it too.
+    page.reload()
+    wait_rows(page)
+    assert query(page) == q and page.get_by_label("ASA 4").is_checked()
+    assert [r["median"] for r in grid_rows(page) if r["median"] is not None] == medians
+
+
+def _number(text: str):
+    text = (text or "").strip().replace("\u00a0", "").replace(" ", "")
+    if text in {"", "–"}:
+        return None
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return text
+
+
+def _same(cell, grid_value, field) -> bool:
+    if grid_value is None:
+        return cell in (None, "", "–")
+    if isinstance(grid_value, (int, float)) and not isinstance(grid_value, bool):
+        return isinstance(cell, (int, float)) and abs(float(cell) - float(grid_value)) < 1e-6
+    return str(cell) == str(grid_value)
+
+
+def test_downloads_equal_the_rows_and_columns_on_screen(page):
+    grid_filter = {"agarform": {"filterType": "text", "type": "contains", "filter": "offentlig"}}
+    url = (page.base_url + "/?kva=NGB&period=365&level=unit&sort=-n&filter="
+           + json.dumps(grid_filter, separators=(",", ":")))
+    page.goto(url)
+    rows = wait_rows(page)
+    assert rows and all(r["agarform"] == "offentlig" for r in rows)
+    ns = [r["n"] for r in rows if r["n"] is not None]
+    assert ns == sorted(ns, reverse=True)
+    headers = header_texts(page)
+    fields = page.evaluate(
+        "(id) => window.dash_ag_grid.getApi(id).getAllDisplayedColumns().map(c => c.getColId())", "jf-grid")
+
+    with page.expect_download() as dl:
+        page.click("#jf-dl-csv")
+    raw = open(dl.value.path(), "rb").read()
+    assert dl.value.suggested_filename.endswith(".csv")
+    assert raw.startswith(b"\xef\xbb\xbf"), "CSV ska vara UTF-8 med BOM"
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    start = next(i for i, r in enumerate(table) if r[: len(headers)] == headers)
+    body = [r for r in table[start + 1:] if any(c.strip() for c in r)]
+    assert len(body) == len(rows)
+    for line, grid_row in zip(body, rows):
+        for field, cell in zip(fields, line):
+            value = grid_row["n_txt"] if field == "n" and grid_row["suppressed"] else grid_row.get(field)
+            parsed = cell if field in {"namn", "region", "agarform", "aktualitet"} else _number(cell)
+            assert _same(parsed, value, field), (field, cell, value)
+
+    with page.expect_download() as dl:
+        page.click("#jf-dl-xlsx")
+    assert dl.value.suggested_filename.endswith(".xlsx")
+    import openpyxl
+
+    ws = openpyxl.load_workbook(dl.value.path(), read_only=True).worksheets[0]
+    cells = [list(r) for r in ws.iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(cells) if [str(c) for c in r[: len(headers)]] == headers)
+    body = [r for r in cells[start + 1:] if any(c not in (None, "") for c in r)]
+    assert len(body) == len(rows)
+    for line, grid_row in zip(body, rows):
+        for field, cell in zip(fields, line):
+            value = grid_row["n_txt"] if field == "n" and grid_row["suppressed"] else grid_row.get(field)
+            assert _same(cell, value, field), (field, cell, value)
+
+
+def test_every_page_is_served_from_this_host(page):
+    """Load every view; the fixture fails on any request to another host or console error."""
+    page.goto(page.base_url + "/?kva=CJC&period=90")
+    rows = wait_rows(page)
+    assert page.locator("#jf-ncr-filters").is_visible() and not page.locator("#jf-spor-filters").is_visible()
+    assert "Andel ASA 3–4 (365 dagar)" not in header_texts(page)
+    page.get_by_text("Endast operationer i narkos").click()
+    wait_query(page, narkos=1)
+    page.goto(page.base_url + f"/enhet/{rows[0]['id']}?kva=CJC")
+    page.locator("#eh-trend .js-plotly-plot").wait_for()
+    page.get_by_text("Anestesi", exact=True).wait_for()
+    page.goto(page.base_url + "/enhet/SE9999999999-FINNSINTE")
+    page.get_by_text("Okänd enhet").wait_for()
+    page.goto(page.base_url + "/om")
+    page.get_by_text("Kända begränsningar").wait_for()
+    page.get_by_text("Frivillig rapportering.").wait_for()
+    page.goto(page.base_url + "/finns-inte")
+    page.get_by_text("Sidan finns inte").wait_for()
+    page.wait_for_load_state("networkidle")
+    requested = page.recorder.requests
+    assert any("/assets/fonts/inter-latin-400-normal.woff2" in u for u in requested)
+    assert any("plotly-locale-sv.js" in u for u in requested)
+    assert any("00-bootstrap-5.3.9.min.css" in u for u in requested)
+    # The Swedish locale is active in the graph's axis labels.
+    assert page.recorder.off_host() == []

@@ -1,0 +1,328 @@
+"""Pure component functions: Swedish formats, URL state, grid columns and rows,
+figures, the shell header and the control texts."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from components import columns as cols
+from components import controls as ctl
+from components import figures
+from components import format as fmt
+from components import shell
+from components import url_state as us
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- format ---------------------------------------------------------------
+
+@pytest.mark.parametrize("value, text", [
+    (0, "0"), (7, "7"), (999, "999"), (1000, "1 000"), (1234, "1 234"), (1234567, "1 234 567"),
+    (-1234, "-1 234"), (1234.5, "1 235"), (None, "–"), (float("nan"), "–"), (pd.NA, "–"),
+])
+def test_fmt_int(value, text):
+    assert fmt.fmt_int(value) == text
+
+
+@pytest.mark.parametrize("value, decimals, text", [
+    (0.12, 0, "12 %"), (0.125, 1, "12,5 %"), (0.125, 0, "13 %"), (0.005, 0, "1 %"), (1.0, 0, "100 %"),
+    (0.0, 0, "0 %"), (12.3456, 1, "1 234,6 %"), (None, 0, "–"),
+])
+def test_fmt_share(value, decimals, text):
+    assert fmt.fmt_share(value, decimals) == text
+
+
+def test_days_round_half_up_to_whole_days():
+    assert fmt.fmt_days(97.5) == "98"
+    assert fmt.fmt_days(96.5) == "97"   # not banker's rounding
+    assert fmt.fmt_days(97.49) == "97"
+    assert fmt.fmt_days(1234.0) == "1 234"
+    assert fmt.fmt_number(-0.4) == "0"
+    assert fmt.fmt_number(2.25, 1) == "2,3"
+
+
+def test_fmt_n_suppression_and_dates():
+    assert fmt.fmt_n(3, suppressed=True) == "<5"
+    assert fmt.fmt_n(3) == "<5"
+    assert fmt.fmt_n(3, suppress_below=3) == "3"
+    assert fmt.fmt_n(12, suppress_below=20, suppressed=True) == "<20"
+    assert fmt.fmt_n(1234) == "1 234"
+    assert fmt.fmt_date(dt.date(2026, 11, 20)) == "2026-11-20"
+    assert fmt.fmt_date(pd.Timestamp("2026-11-20 13:00")) == "2026-11-20"
+    assert fmt.fmt_date(dt.datetime(2026, 1, 2, 3, 4)) == "2026-01-02"
+    assert fmt.fmt_date(None) == "–"
+    assert fmt.data_date_text(dt.date(2026, 11, 20)) == "t.o.m. 2026-11-20"
+    assert fmt.data_date_text(None) == "inga data"
+    assert fmt.fmt_km(1234.4) == "1 234 km"
+    assert fmt.fmt_month("2026-11") == "november 2026"
+    assert fmt.agarform_label("ideburen") == "idéburen"
+
+
+# ---- URL state ------------------------------------------------------------
+
+STATES = [
+    us.ViewState(),
+    us.ViewState(kva="NGB"),
+    us.ViewState(kva="NGB", period=30, level="region", asa=(3, 4), prio=("3m", "6m")),
+    us.ViewState(kva="CJC", period=365, narkos=True, hem="Göteborg", sort="-median"),
+    us.ViewState(kva="NFB", hem="14", sort="avstand_km",
+                 filter={"region": {"filterType": "text", "type": "contains", "filter": "Väst & Öst"}}),
+    us.ViewState(kva="JAB", asa=(1,), prio=("1v",), filter={"n": {"filterType": "number", "type": "greaterThan",
+                                                                   "filter": 20}}),
+]
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_url_state_round_trip(state):
+    encoded = us.encode(state)
+    assert encoded.startswith("?")
+    assert us.decode(encoded) == state
+    # Dash Pages hands the page the parsed query as keyword arguments.
+    from urllib.parse import parse_qsl
+    assert us.decode(dict(parse_qsl(encoded[1:]))) == state
+
+
+def test_url_state_round_trip_exhaustive_filters():
+    for period, level, narkos in itertools.product(us.PERIODS, us.LEVELS, (False, True)):
+        for asa in (None, (2,), (3, 4), (1, 2, 3, 4, 5)):
+            state = us.ViewState(kva="NGB", period=period, level=level, asa=asa, narkos=narkos)
+            assert us.decode(us.encode(state)) == state
+
+
+def test_url_state_bad_values_fall_back_to_defaults():
+    state = us.decode("?kva=knä!&period=45&level=land&asa=0,9,x&prio=2y&narkos=kanske&sort=x;drop&filter={bad")
+    assert state == us.ViewState()
+    assert us.decode("?kva=ngb").kva == "NGB"
+    assert us.decode("?asa=4,3,3").asa == (3, 4)
+    assert us.decode("?asa=1,2,3,4,5,6").asa is None          # everything = no filter
+    assert us.decode("?prio=6m,1v").prio == ("1v", "6m")        # natural order
+    assert us.decode(None) == us.ViewState()
+    assert us.decode("") == us.ViewState()
+
+
+def test_for_source_drops_filters_that_do_not_apply():
+    s = us.ViewState(kva="CJC", asa=(3,), prio=("3m",), narkos=True)
+    assert us.for_source(s, "ncr") == us.ViewState(kva="CJC", narkos=True)
+    assert us.for_source(s, "spor") == us.ViewState(kva="CJC", asa=(3,), prio=("3m",))
+
+
+def test_sort_from_grid_column_state():
+    state = [{"colId": "namn", "sort": None}, {"colId": "p90", "sort": "desc", "sortIndex": 0},
+             {"colId": "n", "sort": "asc", "sortIndex": 1}]
+    assert us.sort_from_column_state(state) == "-p90"
+    assert us.sort_from_column_state([{"colId": "median", "sort": "asc"}]) == "median"
+    assert us.sort_from_column_state([{"colId": "median", "sort": None}]) is None
+    assert us.sort_from_column_state(None) is None
+    assert us.sort_to_column_state("-p90") == ("p90", "desc")
+
+
+# ---- grid columns and rows -------------------------------------------------
+
+def test_column_specs_fit_source_and_level():
+    spor = cols.column_fields(cols.column_specs("spor", "unit"))
+    assert spor == ["namn", "region", "agarform", "n", "median", "p90", "andel_inom_90", "asa34_andel",
+                    "aktualitet"]
+    ncr = cols.column_fields(cols.column_specs("ncr", "unit", with_distance=True))
+    assert "asa34_andel" not in ncr and ncr[-1] == "avstand_km"
+    region = cols.column_fields(cols.column_specs("spor", "region"))
+    assert region[0] == "namn" and "agarform" not in region and "aktualitet" not in region
+    headers = [c.header for c in cols.column_specs("spor", "unit")]
+    assert "Andel ASA 3–4 (365 dagar)" in headers and "Ägarform" in headers
+
+
+def test_column_defs_never_need_eval():
+    """valueFormatter strings would be compiled with new Function (CSP 'unsafe-eval');
+    every formatter is a dash-ag-grid "function" dict, interpreted without eval."""
+    defs = cols.column_defs(cols.column_specs("spor", "unit", with_distance=True), sort="-median")
+    for d in defs:
+        for key in ("valueFormatter", "valueGetter", "cellStyle", "comparator", "tooltipValueGetter"):
+            assert not isinstance(d.get(key), str), (d["field"], key)
+        if d["field"] in {"n", "median", "p90", "andel_inom_90", "asa34_andel", "avstand_km"}:
+            assert d["valueFormatter"] == {"function": f"params.data.{d['field']}_txt"}
+            assert d["filter"] == "agNumberColumnFilter"
+    by_field = {d["field"]: d for d in defs}
+    assert by_field["median"]["initialSort"] == "desc"
+    assert by_field["namn"]["cellRenderer"] == "UnitLink"
+    assert sum("initialSort" in d for d in defs) == 1
+
+
+def test_grid_rows_format_suppress_and_link():
+    rows = [
+        {"id": "SE1-A", "namn": "Enhet A", "region_kod": "14", "agarform": "ideburen", "n": 1234,
+         "median": 97.5, "p90": 180.25, "andel_inom_90": 0.4567, "asa34_andel": 0.21, "suppressed": False,
+         "inaktuell": True},
+        {"id": "SE1-B", "namn": "Enhet B", "region_kod": "01", "agarform": "privat", "n": 3,
+         "median": 10.0, "p90": 20.0, "andel_inom_90": 1.0, "asa34_andel": 0.5, "suppressed": True,
+         "inaktuell": False},
+    ]
+    out = cols.grid_rows(rows, level="unit", kva="NGB", region_names={"14": "Västra Götaland"},
+                         distances={"SE1-A": 12.34, "SE1-B": None})
+    a, b = out
+    assert a["n_txt"] == "1 234" and a["median_txt"] == "98" and a["p90_txt"] == "180"
+    assert a["andel_inom_90_txt"] == "46 %" and a["asa34_andel_txt"] == "21 %"
+    assert a["median"] == 97.5  # numeric value kept for sorting and export
+    assert a["region"] == "Västra Götaland" and a["agarform"] == "idéburen"
+    assert a["aktualitet"] == "inaktuell" and "42 dagarna" in a["stale_tip"]
+    assert a["href"] == "/enhet/SE1-A?kva=NGB"
+    assert a["avstand_km_txt"] == "12 km" and b["avstand_km_txt"] == "–"
+    assert b["n_txt"] == "<5" and b["n"] is None
+    assert all(b[k] is None for k in ("median", "p90", "andel_inom_90", "asa34_andel"))
+    assert b["median_txt"] == "–" and "Färre än 5" in b["suppressed_tip"]
+    assert "suppressed_tip" not in a
+    json.dumps(out)  # JSON-safe for Dash
+
+
+def test_export_rows_follow_screen_order_and_columns():
+    specs = cols.column_specs("spor", "region")
+    grid = [{"namn": "Skåne", "n": None, "n_txt": "<5", "suppressed": True, "median": None},
+            {"namn": "Uppsala", "n": 40, "n_txt": "40", "suppressed": False, "median": 33.5, "p90": 70.0,
+             "andel_inom_90": 0.9, "asa34_andel": 0.2}]
+    out = cols.export_frame_rows(grid, specs)
+    assert [r["namn"] for r in out] == ["Skåne", "Uppsala"]
+    assert list(out[0]) == [s.field for s in specs]
+    assert out[0]["n"] == "<5" and out[1]["n"] == 40 and out[1]["median"] == 33.5
+
+
+def test_grid_locale_is_swedish():
+    loc = cols.grid_locale()
+    assert loc["contains"] == "Innehåller" and loc["noRowsToShow"] == "Inga rader att visa"
+
+
+# ---- figures --------------------------------------------------------------
+
+def _months(n=18, suppressed_at=(2,)):
+    months = [str(pd.Period("2025-06", "M") + i) for i in range(n)]
+    return pd.DataFrame({
+        "month": months, "n": [3 if i in suppressed_at else 20 + i for i in range(n)],
+        "median": [None if i in suppressed_at else 50.0 + i for i in range(n)],
+        "p90": [None if i in suppressed_at else 120.0 + i for i in range(n)],
+        "suppressed": [i in suppressed_at for i in range(n)],
+    })
+
+
+def test_trend_figure_look_and_gaps():
+    unit, nation, region = _months(), _months(suppressed_at=()), _months(suppressed_at=())
+    fig = figures.trend_figure(unit, nation, region, region_label="Region Skåne")
+    names = [t.name for t in fig.data]
+    assert names == ["Antal operationer (enheten)", "Enheten: 90:e percentil", "Enheten: median",
+                     "Region Skåne: median", "Riket: median"]
+    median = fig.data[2]
+    assert median.y[2] is None and median.y[3] == 53.0       # suppressed month is a gap
+    assert median.customdata[2] == "färre än 5 operationer"
+    assert fig.data[0].customdata[2] == "<5"
+    assert fig.layout.separators == ", "
+    assert fig.layout.font.family.startswith("Inter")
+    assert list(fig.data[0].x)[0] == "2025-06-01" and len(fig.data[0].x) == 18
+    assert fig.data[2].yaxis == "y2" and fig.data[0].yaxis == "y"
+
+
+def test_trend_figure_empty_says_why():
+    fig = figures.trend_figure(pd.DataFrame(columns=["month", "n", "median", "p90", "suppressed"]))
+    assert "Inga operationer" in fig.layout.annotations[0].text
+
+
+def test_share_bar_figure():
+    fig = figures.share_bar_figure(["ASA 1", "ASA 2", "ASA 3"], [1, 3, 0])
+    assert list(fig.data[0].x) == [0.25, 0.75, 0.0]
+    assert list(fig.data[0].text) == ["25 %", "75 %", "0 %"]
+    assert "<5" in fig.data[0].customdata[0]
+    assert "Inga operationer" in figures.share_bar_figure(["a"], [0]).layout.annotations[0].text
+
+
+def test_graph_config_uses_swedish_locale_served_locally():
+    assert figures.GRAPH_CONFIG["locale"] == "sv"
+    locale_js = (ROOT / "assets" / "plotly-locale-sv.js").read_text(encoding="utf-8")
+    assert "name: 'sv'" in locale_js and "decimal: ','" in locale_js
+
+
+def test_vtd_figure():
+    df = pd.DataFrame({"period": ["2026-09", "2026-10"], "vantande": [10, 12], "vantande_over_90": [1, 2],
+                       "genomforda": [4, 5]})
+    fig = figures.vtd_figure(df)
+    assert [t.name for t in fig.data] == ["Genomförda under månaden", "Väntande vid månadens slut",
+                                          "Varav väntat mer än 90 dagar"]
+    assert "väntetidsdatabasen" in figures.vtd_figure(df.iloc[0:0]).layout.annotations[0].text
+
+
+# ---- shell and controls -----------------------------------------------------
+
+META = {"demo": True, "sources": [
+    {"source": "kva", "data_date": None, "records": 10},
+    {"source": "ncr", "data_date": dt.date(2026, 11, 19), "records": 5},
+    {"source": "spor", "data_date": dt.date(2026, 11, 20), "records": 50},
+    {"source": "vtd", "data_date": dt.date(2026, 10, 31), "records": 7},
+]}
+
+
+def _texts(component) -> str:
+    out = []
+
+    def walk(c):
+        if isinstance(c, str):
+            out.append(c)
+        elif isinstance(c, (list, tuple)):
+            for x in c:
+                walk(x)
+        elif hasattr(c, "children"):
+            walk(c.children)
+            if getattr(c, "href", None):
+                out.append(f"[{c.href}]")
+    walk(component)
+    return " ".join(out)
+
+
+def test_header_shows_data_dates_and_demo_label():
+    assert shell.data_dates_items(META) == [("SPOR", "t.o.m. 2026-11-20"), ("NCR", "t.o.m. 2026-11-19"),
+                                            ("Väntetidsdatabasen", "t.o.m. 2026-10-31")]
+    text = _texts(shell.header(META))
+    assert "Demodata" in text and "SPOR t.o.m. 2026-11-20" in text and "Nationell lägesbild" in text
+    assert "Jämför enheter" in text and "Om statistiken" in text and "[/admin]" not in text
+    assert "[/admin]" in _texts(shell.header(META, is_admin=True))
+    assert "Demodata" not in _texts(shell.header({**META, "demo": False}))
+    assert "Inga data är inlästa" in _texts(shell.header(None))
+
+
+def test_kva_options_one_per_group_and_match_accent_free_typing():
+    results = [
+        {"kod": "NGB", "titel": "Primär protes i knäled", "ar_grupp": True, "grupp": "NGB", "kalla": "spor"},
+        {"kod": "NGB19", "titel": "Primär total protes i knäled", "ar_grupp": False, "grupp": "NGB",
+         "kalla": "spor"},
+        {"kod": "NGC09", "titel": "Knäplastik", "ar_grupp": False, "grupp": "NGC", "kalla": "spor"},
+    ]
+    opts = ctl.kva_options_from_search(results, "kna", {"NGC": "Ledplastik knä"})
+    assert [o["value"] for o in opts] == ["NGB", "NGC"]
+    assert opts[0]["label"] == "NGB – Primär protes i knäled (SPOR)"
+    assert "primar protes i knaled" in opts[0]["search"] and "kna" in opts[0]["search"]
+    assert "träff: NGC09 Knäplastik" in opts[1]["label"] and "Ledplastik knä" in opts[1]["label"]
+
+
+def test_control_texts():
+    assert ctl.window_text(dt.date(2026, 11, 20), 90) == \
+        "operationer 2026-08-23 – 2026-11-20 (senaste 90 dagarna)"
+    assert ctl.filters_text((3, 4), ("3m",), False) == "ASA 3, 4; prioritet 3 månader"
+    assert ctl.filters_text(None, None, True) == "endast narkos"
+    assert ctl.filters_text(None, None, False) == "inga filter"
+    assert ctl.count_text(1, "unit") == "1 enhet" and ctl.count_text(1234, "region") == "1 234 regioner"
+    assert ctl.source_line("ncr", dt.date(2026, 11, 20)) == \
+        "Källa: Nationella Kataraktregistret, data t.o.m. 2026-11-20"
+    hem = ctl.hem_options({"14": "Västra Götaland", "01": "Stockholm"}, ["Borås"])
+    assert [o["value"] for o in hem] == ["01", "14", "Borås"]
+
+
+def test_assets_are_local_and_eval_free():
+    assets = ROOT / "assets"
+    for path in assets.rglob("*"):
+        if path.suffix in {".js", ".css"}:
+            text = path.read_text(encoding="utf-8")
+            assert "new Function" not in text and "eval(" not in text, path
+            for line in text.splitlines():
+                if "url(" in line and "http" in line.split("url(", 1)[1][:10]:
+                    pytest.fail(f"{path.name} loads from the network: {line[:120]}")
+    assert list(assets.glob("00-bootstrap-*.min.css"))
+    assert (assets / "fonts" / "inter-latin-400-normal.woff2").exists()
