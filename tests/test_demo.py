@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +19,9 @@ import pandas as pd
 import pytest
 
 from data.schema import DEMO_HSA_PREFIX
-from etl.demo import DemoSummary, generate_demo
+from etl.demo import Calendar, DemoSummary, generate_demo
+
+ROOT = Path(__file__).resolve().parent.parent
 
 END = dt.date(2026, 11, 20)
 SEED = 7
@@ -153,7 +158,11 @@ def test_small_scale_volumes(spor, ncr):
 def test_same_seed_gives_identical_bytes_and_another_seed_differs(out, tmp_path):
     again = tmp_path / "again"
     other = tmp_path / "other"
-    generate_demo(again, scale="small", seed=SEED, end_date=END)
+    # in another process with another hash seed: nothing may depend on set or dict order
+    code = ("import datetime as dt, pathlib, sys; from etl.demo import generate_demo; "
+            f"generate_demo(pathlib.Path(sys.argv[1]), scale='small', seed={SEED}, end_date=dt.date.fromisoformat('{END}'))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(again)], check=True, cwd=ROOT, env=env, timeout=120)
     generate_demo(other, scale="small", seed=SEED + 1, end_date=END)
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(p.name for p in again.iterdir())
@@ -321,6 +330,20 @@ def test_registers_cover_thirty_months(spor, ncr):
         assert df["op"].max().date() == END or df["op"].max().date() >= END - dt.timedelta(days=3)
         first = df["op"].min().date()
         assert (END.year - first.year) * 12 + END.month - first.month >= 30
+
+
+@pytest.mark.parametrize("end, first, last", [
+    (dt.date(2026, 11, 20), "2024-05", "2026-10"),
+    (dt.date(2026, 10, 31), "2024-05", "2026-10"),     # the end date completes its month
+    (dt.date(2026, 11, 1), "2024-05", "2026-10"),
+    (dt.date(2024, 3, 1), "2021-09", "2024-02"),
+])
+def test_calendar_months(end, first, last):
+    cal = Calendar.for_end(end)
+    assert len(cal.months) == 30
+    assert (str(cal.months[0]), str(cal.months[-1])) == (first, last)
+    assert cal.backfill == cal.end - 27
+    assert cal.month_end[-1] <= cal.end
 
 
 def test_thirty_vtd_months_up_to_the_last_complete_month(out):
