@@ -180,7 +180,8 @@ class _World:
         self.group_index = {g: i for i, g in enumerate(self.group_codes)}
         self.region_codes = list(regions())
         self.region_index = {r: i for i, r in enumerate(self.region_codes)}
-        codes = sorted(kva_codes())
+        # codes grouped by KVÅ group, each group's most common code first
+        codes = sorted(kva_codes(), key=lambda c: (c[:3], c != M.MAIN_CODE.get(c[:3]), c))
         self.codes = codes
         # code choice within each group: decreasing weights, padded to 4 columns
         self.code_cum = np.ones((len(self.group_codes), 4))

@@ -77,6 +77,13 @@ GROUP_MODELS: dict[str, GroupModel] = {m.kod: m for m in [
     _g("PAF", 1, 10, "cancer"), _g("PHB", 8, 140, "long"), _g("QBJ", 1, 200, "long"),
 ]}
 
+#: The most common code of a group (written most often); otherwise the first code.
+MAIN_CODE = {
+    "NGB": "NGB49", "NFB": "NFB49", "NFC": "NFC49", "NGC": "NGC49", "JKA": "JKA21", "JAB": "JAB11",
+    "KED": "KED22", "CJE": "CJE20", "HAB": "HAB99", "JFB": "JFB30", "LCD": "LCD01", "NHK": "NHK09",
+    "JDF": "JDF11", "ACC": "ACC51", "JEA": "JEA01", "NFJ": "NFJ49", "EMB": "EMB10",
+}
+
 #: Medical priority categories and their effect on the wait (relative).
 PRIO_CODES = ("1v", "2v", "4v", "3m", "6m", "12m")
 PRIO_REL = (0.3, 0.5, 0.8, 1.0, 1.3, 1.6)

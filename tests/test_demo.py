@@ -251,6 +251,18 @@ def test_national_scale_unit_catalogue_size():
     assert len({u.region_kod for u in national}) == 21
     assert 0.2 <= sum(u.agarform != "offentlig" for u in national) / len(national) <= 0.3
     assert all(u.hsaid.startswith(DEMO_HSA_PREFIX) for u in national)
+    assert len({u.hsaid for u in national}) == len(national)
+
+
+def test_every_catalogue_group_has_demo_parameters_and_units():
+    from data.reference import kva_codes, kva_groups
+    from etl import demo_model
+    from etl.demo_units import build_units
+
+    assert set(demo_model.GROUP_MODELS) == set(kva_groups())
+    assert set(demo_model.MAIN_CODE.values()) <= set(kva_codes())
+    operated = {g for u in build_units("national", np.random.default_rng(5)) for g in u.groups}
+    assert operated == set(kva_groups())
 
 
 def test_kva_file_matches_the_built_in_catalogue(out):
