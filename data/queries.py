@@ -611,7 +611,8 @@ def meta(wh: Warehouse) -> dict:
     ):
         sources.append({
             "source": source, "data_date": _to_date(d), "records": int(records_),
-            "files_loaded": int(files or 0), "last_loaded_at": last,
+            "files_loaded": int(files or 0),
+            "last_loaded_at": last.isoformat(timespec="seconds") if isinstance(last, dt.datetime) else last,
         })
     info = dict(wh.rows("SELECT key, value FROM snapshot_info"))
     files = wh.rows("SELECT count(*) FROM load_history WHERE outcome = 'loaded'")[0][0]

@@ -1,0 +1,235 @@
+"""Validation of /api/v1 query parameters: pure functions, no Flask, no warehouse.
+
+Each ``parse_*`` takes the query arguments as a mapping of name -> list of
+values (``request.args.to_dict(flat=False)``) and the look-ups it needs as
+plain callables, and returns a frozen dataclass — or raises
+:class:`ParamError` naming the parameter with a Swedish message that says
+what is wrong and what to send instead. The view turns it into
+``400 {"fel": ..., "parameter": ...}``.
+
+Rules (PRODUCT.md "HTTP", METRICS.md "Filters"):
+
+- ``kva``: required; a three-letter KVÅ group the catalogue knows (case-insensitive).
+- ``period``: 30, 90 or 365 (default 90); ``level``: unit or region (default unit).
+- ``asa``: comma-separated ASA classes 1..6; ``prio``: comma-separated
+  ``1v 2v 4v 3m 6m 12m`` — SPOR groups only. ``narkos``: 0 or 1; ``narkos=1``
+  only for the cataract groups (NCR). ``narkos=0`` means no filter and is
+  accepted for every group.
+- ``unit`` (HSA-ID) or ``region`` (two-digit county code), not both (trend only).
+- ``format``: json (default), csv or xlsx.
+- Every parameter at most once; an empty value is a bad value; unknown
+  parameters are refused (a misspelt ``perod=30`` must not silently give 90 days).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from data.queries import ASA_CLASSES, LEVELS, PERIODS, PRIO_CATEGORIES, Filters
+from data.reference import NCR_GROUPS, source_for_group
+
+FORMATS = ("json", "csv", "xlsx")
+DEFAULT_PERIOD = 90
+KVA_RE = re.compile(r"^[A-Za-z]{3}$")
+HSA_RE = re.compile(r"^SE\d{10}-[A-Za-z0-9]{1,20}$")
+REGION_RE = re.compile(r"^\d{2}$")
+KVA_LIMIT_MAX = 100
+
+WAITS_PARAMS = ("kva", "period", "level", "asa", "prio", "narkos", "format")
+TREND_PARAMS = ("kva", "unit", "region", "asa", "prio", "narkos", "format")
+KVA_PARAMS = ("q", "limit")
+META_PARAMS = ()
+
+SOURCE_NAMES = {"spor": "Svenskt Perioperativt Register (SPOR)", "ncr": "Nationella Kataraktregistret (NCR)"}
+
+
+class ParamError(ValueError):
+    """A bad query parameter: ``parameter`` names it, ``message`` (Swedish) explains."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+    def as_json(self) -> dict:
+        return {"fel": self.message, "parameter": self.parameter}
+
+
+@dataclass(frozen=True)
+class WaitsParams:
+    kva: str
+    period: int = DEFAULT_PERIOD
+    level: str = "unit"
+    filters: Filters = field(default_factory=Filters)
+    format: str = "json"
+
+
+@dataclass(frozen=True)
+class TrendParams:
+    kva: str
+    unit: str | None = None
+    region: str | None = None
+    filters: Filters = field(default_factory=Filters)
+    format: str = "json"
+
+
+@dataclass(frozen=True)
+class KvaParams:
+    q: str
+    limit: int = 20
+
+
+Args = Mapping[str, list[str] | str]
+
+
+def _values(args: Args, name: str) -> list[str]:
+    value = args.get(name)
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _single(args: Args, name: str) -> str | None:
+    """The one value of a parameter, None when absent; repeated or empty is an error."""
+    values = _values(args, name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ParamError(name, f"Parametern {name} får bara anges en gång.")
+    value = values[0].strip()
+    if value == "":
+        raise ParamError(name, f"Parametern {name} är tom; ange ett värde eller utelämna den.")
+    return value
+
+
+def check_known(args: Args, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        name = unknown[0]
+        tillatna = ", ".join(allowed) if allowed else "inga"
+        raise ParamError(name, f"Okänd parameter {name!r}. Tillåtna parametrar här: {tillatna}.")
+
+
+def parse_kva(args: Args, known_group: Callable[[str], bool]) -> str:
+    raw = _single(args, "kva")
+    if raw is None:
+        raise ParamError("kva", "Parametern kva saknas: ange en KVÅ-grupp med tre bokstäver, t.ex. kva=NGB.")
+    if not KVA_RE.match(raw):
+        raise ParamError("kva", f"Parametern kva måste vara en KVÅ-grupp med tre bokstäver (t.ex. NGB), fick {raw!r}.")
+    kva = raw.upper()
+    if not known_group(kva):
+        raise ParamError("kva", f"Okänd KVÅ-grupp i parametern kva: {kva!r}. Sök bland grupperna med /api/v1/kva?q=…")
+    return kva
+
+
+def parse_period(args: Args) -> int:
+    raw = _single(args, "period")
+    if raw is None:
+        return DEFAULT_PERIOD
+    if raw not in {str(p) for p in PERIODS}:
+        raise ParamError("period", f"Parametern period måste vara 30, 90 eller 365 (dagar), fick {raw!r}.")
+    return int(raw)
+
+
+def parse_level(args: Args) -> str:
+    raw = _single(args, "level")
+    if raw is None:
+        return "unit"
+    if raw not in LEVELS:
+        raise ParamError("level", f"Parametern level måste vara unit (enheter) eller region, fick {raw!r}.")
+    return raw
+
+
+def parse_format(args: Args) -> str:
+    raw = _single(args, "format")
+    if raw is None:
+        return "json"
+    if raw.lower() not in FORMATS:
+        raise ParamError("format", f"Parametern format måste vara json, csv eller xlsx, fick {raw!r}.")
+    return raw.lower()
+
+
+def _list(raw: str) -> list[str]:
+    return [p.strip() for p in raw.split(",")]
+
+
+def parse_filters(args: Args, kva: str) -> Filters:
+    source = source_for_group(kva)
+    asa = prio = None
+    raw = _single(args, "asa")
+    if raw is not None:
+        parts = _list(raw)
+        if any(p not in {str(a) for a in ASA_CLASSES} for p in parts):
+            raise ParamError("asa", "Parametern asa måste vara ASA-klasser 1–6 åtskilda med komma, "
+                                    f"t.ex. asa=3,4; fick {raw!r}.")
+        asa = tuple(int(p) for p in parts)
+    raw = _single(args, "prio")
+    if raw is not None:
+        parts = [p.lower() for p in _list(raw)]
+        if any(p not in PRIO_CATEGORIES for p in parts):
+            raise ParamError("prio", "Parametern prio (bortre tidsgräns) måste vara några av "
+                                     f"{', '.join(PRIO_CATEGORIES)} åtskilda med komma, t.ex. prio=3m,6m; fick {raw!r}.")
+        prio = tuple(parts)
+    narkos = False
+    raw = _single(args, "narkos")
+    if raw is not None:
+        if raw not in ("0", "1"):
+            raise ParamError("narkos", f"Parametern narkos måste vara 0 eller 1, fick {raw!r}.")
+        narkos = raw == "1"
+    if source == "ncr":
+        for name, value in (("asa", asa), ("prio", prio)):
+            if value:
+                raise ParamError(name, f"Parametern {name} gäller bara SPOR-grupper; {kva} är en kataraktgrupp "
+                                       f"som hämtas från {SOURCE_NAMES['ncr']}. Utelämna {name}.")
+    elif narkos:
+        cataract = ", ".join(sorted(NCR_GROUPS))
+        raise ParamError("narkos", f"Parametern narkos gäller bara kataraktgrupperna ({cataract}); {kva} hämtas "
+                                   f"från {SOURCE_NAMES['spor']}. Utelämna narkos.")
+    return Filters(asa=asa, prio=prio, narkos=narkos)
+
+
+def parse_waits(args: Args, known_group: Callable[[str], bool]) -> WaitsParams:
+    check_known(args, WAITS_PARAMS)
+    kva = parse_kva(args, known_group)
+    return WaitsParams(kva=kva, period=parse_period(args), level=parse_level(args),
+                       filters=parse_filters(args, kva), format=parse_format(args))
+
+
+def parse_trend(args: Args, known_group: Callable[[str], bool], known_unit: Callable[[str], bool],
+                known_region: Callable[[str], bool]) -> TrendParams:
+    check_known(args, TREND_PARAMS)
+    kva = parse_kva(args, known_group)
+    unit, region = _single(args, "unit"), _single(args, "region")
+    if unit is not None and region is not None:
+        raise ParamError("unit", "Ange antingen unit (en vårdenhet) eller region, inte båda.")
+    if unit is not None:
+        if not HSA_RE.match(unit):
+            raise ParamError("unit", "Parametern unit måste vara ett HSA-id, SE + 10 siffror + '-' + 1–20 "
+                                     f"bokstäver eller siffror (t.ex. SE2321000016-ABC1), fick {unit!r}.")
+        if not known_unit(unit):
+            raise ParamError("unit", f"Okänd vårdenhet i parametern unit: {unit!r} finns inte i enhetskatalogen.")
+    if region is not None:
+        if not REGION_RE.match(region) or not known_region(region):
+            raise ParamError("region", "Parametern region måste vara en av de 21 regionernas tvåsiffriga länskoder "
+                                       f"(t.ex. 01 Stockholm, 14 Västra Götaland), fick {region!r}.")
+    return TrendParams(kva=kva, unit=unit, region=region, filters=parse_filters(args, kva), format=parse_format(args))
+
+
+def parse_kva_search(args: Args) -> KvaParams:
+    check_known(args, KVA_PARAMS)
+    q = _single(args, "q")
+    if q is None:
+        raise ParamError("q", "Parametern q saknas: ange sökord (t.ex. q=knä) eller en KVÅ-grupp (q=NGB).")
+    if len(q) > 100:
+        raise ParamError("q", "Parametern q får vara högst 100 tecken.")
+    limit = _single(args, "limit")
+    if limit is None:
+        return KvaParams(q=q)
+    if not limit.isdigit() or not 1 <= int(limit) <= KVA_LIMIT_MAX:
+        raise ParamError("limit", f"Parametern limit måste vara ett heltal 1–{KVA_LIMIT_MAX}, fick {limit!r}.")
+    return KvaParams(q=q, limit=int(limit))
+
+
+def parse_meta(args: Args) -> None:
+    check_known(args, META_PARAMS)

@@ -1,0 +1,188 @@
+"""The /api/v1 blueprint: the machine-readable twin of the views.
+
+Every endpoint validates its parameters with api/params.py (400 naming the
+parameter), calls the same query function as the screen (data/queries.py)
+and answers JSON, CSV or XLSX. Errors are JSON with a Swedish ``fel``:
+400 bad parameter, 404 unknown address under /api/v1, 405 wrong method,
+503 no data loaded yet, 500 (logged, with a reference) — never a stack trace.
+Authentication and auditing wrap every route (auth/guard.py).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
+
+from api import exports, params, serialize
+from data import queries as Q
+from data.context import get_settings, get_warehouse
+from data.reference import regions
+from data.warehouse import NoData
+
+log = logging.getLogger("lagesbild.api")
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+ENDPOINTS = ("waits", "trend", "meta", "kva")
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+NO_DATA_MESSAGE = ("Inga data är inlästa ännu, så API:t har inget att svara. Läs in leveranser med "
+                   "`python -m etl load <filer>` (eller `make run` för demodata) och försök igen.")
+HTTP_MESSAGES = {
+    400: "Felaktig begäran.",
+    401: "Du behöver logga in.",
+    403: "Du saknar behörighet.",
+    404: "Adressen finns inte i API:t.",
+    405: "Metoden stöds inte; API:t svarar bara på GET.",
+    429: "För många anrop; vänta en stund och försök igen.",
+}
+
+
+# ---- responses ------------------------------------------------------------------
+
+def json_response(payload: dict, status: int = 200) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(body, status=status, mimetype="application/json")
+
+
+def error_response(status: int, message: str, parameter: str | None = None, **extra) -> Response:
+    payload = {"fel": message}
+    if parameter is not None:
+        payload["parameter"] = parameter
+    payload.update(extra)
+    return json_response(payload, status)
+
+
+def file_response(data: bytes, filename: str, mimetype: str) -> Response:
+    resp = Response(data, content_type=mimetype)
+    resp.headers["Content-Disposition"] = exports.content_disposition(filename)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def _args() -> dict[str, list[str]]:
+    return request.args.to_dict(flat=False)
+
+
+def _warehouse():
+    wh = get_warehouse()
+    if not wh.has_data:
+        raise NoData(NO_DATA_MESSAGE)
+    return wh
+
+
+# ---- endpoints ------------------------------------------------------------------
+
+@bp.get("/waits")
+def waits():
+    wh = _warehouse()
+    p = params.parse_waits(_args(), known_group=lambda k: Q.known_group(wh, k))
+    settings = get_settings()
+    result = Q.waits_table(wh, p.kva, p.period, p.level, p.filters,
+                           suppress_below=settings.suppress_below, stale_days=settings.stale_days)
+    if p.format == "json":
+        return json_response(serialize.waits_json(result))
+    columns = serialize.waits_columns(result)
+    if p.format == "csv":
+        data = exports.to_csv_bytes(result.rows, columns, suppress_below=result.suppress_below)
+        return file_response(data, serialize.waits_filename(result, "csv"), exports.CSV_MIMETYPE)
+    data = exports.to_xlsx_bytes(result.rows, columns, f"{result.kva} {result.period} dagar",
+                                 serialize.waits_meta_lines(result), suppress_below=result.suppress_below)
+    return file_response(data, serialize.waits_filename(result, "xlsx"), exports.XLSX_MIMETYPE)
+
+
+@bp.get("/trend")
+def trend():
+    wh = _warehouse()
+    p = params.parse_trend(
+        _args(),
+        known_group=lambda k: Q.known_group(wh, k),
+        known_unit=lambda u: u in Q.unit_ids(wh),
+        known_region=lambda r: r in regions() or r in Q.region_names(wh),
+    )
+    settings = get_settings()
+    result = Q.trend(wh, p.kva, unit=p.unit, region=p.region, filters=p.filters,
+                     suppress_below=settings.suppress_below)
+    if p.format == "json":
+        return json_response(serialize.trend_json(result))
+    columns = serialize.trend_columns(result)
+    if p.format == "csv":
+        data = exports.to_csv_bytes(result.months, columns, suppress_below=result.suppress_below)
+        return file_response(data, serialize.trend_filename(result, "csv"), exports.CSV_MIMETYPE)
+    scope_name = None
+    if p.unit:
+        scope_name = (Q.unit_catalogue(wh).get(p.unit) or {}).get("namn")
+    elif p.region:
+        scope_name = Q.region_names(wh).get(p.region)
+    data = exports.to_xlsx_bytes(result.months, columns, f"{result.kva} 18 månader",
+                                 serialize.trend_meta_lines(result, scope_name), suppress_below=result.suppress_below)
+    return file_response(data, serialize.trend_filename(result, "xlsx"), exports.XLSX_MIMETYPE)
+
+
+@bp.get("/meta")
+def meta():
+    wh = _warehouse()
+    params.parse_meta(_args())
+    return json_response(serialize.meta_json(Q.meta(wh)))
+
+
+@bp.get("/kva")
+def kva():
+    wh = _warehouse()
+    p = params.parse_kva_search(_args())
+    return json_response({"q": p.q, "results": Q.kva_search(wh, p.q, p.limit)})
+
+
+@bp.route("/", defaults={"rest": ""}, methods=ALL_METHODS)
+@bp.route("/<path:rest>", methods=ALL_METHODS)
+def unknown(rest: str):
+    """Any other address or method under /api/v1: JSON, not the Dash page."""
+    if rest.strip("/") in ENDPOINTS:
+        resp = error_response(405, f"Metoden {request.method} stöds inte för /api/v1/{rest.strip('/')}; "
+                                   "använd GET.")
+        resp.headers["Allow"] = "GET, HEAD"
+        return resp
+    listing = ", ".join(f"/api/v1/{e}" for e in ENDPOINTS)
+    return error_response(404, f"Adressen /api/v1/{rest} finns inte. Tillgängliga adresser: {listing}.")
+
+
+# ---- errors ---------------------------------------------------------------------
+
+@bp.errorhandler(params.ParamError)
+def _bad_parameter(exc: params.ParamError):
+    return error_response(400, exc.message, exc.parameter)
+
+
+@bp.errorhandler(Q.QueryError)
+def _bad_query(exc: Q.QueryError):
+    return error_response(400, f"Ogiltig begäran: {exc}", getattr(exc, "parameter", "") or None)
+
+
+@bp.errorhandler(NoData)
+def _no_data(_exc):
+    resp = error_response(503, NO_DATA_MESSAGE)
+    resp.headers["Retry-After"] = "300"
+    return resp
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    code = exc.code or 500
+    if code >= 500:
+        return _internal_error(exc)
+    resp = error_response(code, HTTP_MESSAGES.get(code, "Begäran kunde inte utföras."))
+    if code == 405 and getattr(exc, "valid_methods", None):
+        resp.headers["Allow"] = ", ".join(exc.valid_methods)
+    return resp
+
+
+@bp.errorhandler(Exception)
+def _internal_error(exc):
+    reference = secrets.token_hex(4)
+    original = getattr(exc, "original_exception", None) or exc
+    log.error("Internt fel %s i API:t vid %s %s", reference, request.method, request.full_path,
+              exc_info=(type(original), original, original.__traceback__))
+    return error_response(500, "Ett internt fel inträffade i API:t. Felet är loggat; försök igen om en stund "
+                               "eller kontakta förvaltningen och uppge referensen.", referens=reference)
