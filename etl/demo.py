@@ -483,7 +483,7 @@ def _write_register(source: str, rec: Records, world: _World, cal: Calendar, rng
 
 
 def _fmt(n: int) -> str:
-    return f"{n:,}".replace(",", "\u00a0")
+    return f"{n:,}".replace(",", " ")
 
 
 # ---------------------------------------------------------------------------
@@ -752,5 +752,6 @@ def generate_demo(out: Path, scale: str = "small", seed: int = 1, end_date: dt.d
     files.append(_write_readme(out, summary, cal))
     summary.files = sorted(files)
     summary.seconds = time.perf_counter() - t0
-    progress(f"Klart: {len(files)} filer i {out} på {summary.seconds:.1f} s".replace(f"{summary.seconds:.1f}", f"{summary.seconds:.1f}".replace(".", ",")))
+    seconds = f"{summary.seconds:.1f}".replace(".", ",")
+    progress(f"Klart: {len(files)} filer i {out} på {seconds} s")
     return summary
