@@ -1,0 +1,109 @@
+"""The app database on a real PostgreSQL server (LAGESBILD_DATABASE_URL).
+
+A throwaway cluster is made with initdb in a temporary directory and served
+on a free loopback port for this module. Skipped only when no PostgreSQL
+server programs are installed (Debian: apt-get install postgresql).
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port, make_settings
+
+
+def _pg_bin() -> Path | None:
+    for cand in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (cand / "initdb").exists() and (cand / "pg_ctl").exists():
+            return cand
+    found = shutil.which("initdb")
+    return Path(found).parent if found and shutil.which("pg_ctl") else None
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL-servern (initdb, pg_ctl) finns inte på maskinen")
+    as_user: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="lagesbild-pg-"))
+    if os.geteuid() == 0:  # initdb refuses root: run the cluster as the postgres user
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("kör som root men användaren postgres saknas")
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    port = free_port()
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--locale=C"], check=True, capture_output=True, timeout=120)
+    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} -c fsync=off"
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"),
+                    "-w", "-t", "60", "start"], check=True, capture_output=True, timeout=90)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_migrations_roles_and_audit_on_postgresql(pg_url, tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from auth import audit, roles
+    from auth.db import AuthDB
+    from auth.models import Base
+
+    # Two processes' worth of start-ups at once: the advisory lock serialises them.
+    dbs = [AuthDB(pg_url, lock_dir=tmp_path / f"w{i}") for i in range(3)]
+    errors = []
+
+    def run(db):
+        try:
+            db.migrate()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(db,)) for db in dbs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    db = dbs[0]
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert roles.grant(db, "SE2321000016-ABC1", "admin", by="test")
+    assert roles.roles_for(db, "SE2321000016-ABC1") == {"admin"}
+    audit.record(db, "login", actor="SE2321000016-ABC1", actor_name="Åsa Öberg", params={"kva": "NGB"})
+    assert audit.failed_logins(db, __import__("datetime").timedelta(minutes=5), remote_addr="x") == 0
+    row = audit.recent(db, action="login")[0]
+    assert row.actor_name == "Åsa Öberg" and row.at.tzinfo is not None
+    for d in dbs:
+        d.dispose()
+
+
+def test_app_with_postgresql_database_url(pg_url, data_dir):
+    from app import create_app
+    from auth import audit
+    from tests.auth.support import READER, logged_in_client
+
+    app = create_app(make_settings(data_dir, database_url=pg_url))
+    assert not (data_dir / "app.db").exists()
+    client = logged_in_client(app, *READER)
+    started = time.time()
+    assert client.get("/api/v1/meta").status_code in (200, 404, 503)
+    entry = audit.recent(app.extensions["auth_db"], action="api")[0]
+    assert entry.path == "/api/v1/meta" and entry.at.timestamp() >= started - 5
+    app.extensions["auth_db"].dispose()
