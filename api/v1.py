@@ -135,7 +135,7 @@ def kva():
     return json_response({"q": p.q, "results": Q.kva_search(wh, p.q, p.limit)})
 
 
-@bp.route("/", defaults={"rest": ""}, methods=ALL_METHODS)
+@bp.route("", defaults={"rest": ""}, methods=ALL_METHODS, strict_slashes=False)
 @bp.route("/<path:rest>", methods=ALL_METHODS)
 def unknown(rest: str):
     """Any other address or method under /api/v1: JSON, not the Dash page."""

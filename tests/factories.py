@@ -338,6 +338,8 @@ def random_dataset(
                     row["oga"] = ["H", "V"][int(rng.integers(2))]
                 rows.append(row)
     # D is end_date for both sources: one operation on that day each.
+    if n_units < 5:
+        raise ValueError("random_dataset needs at least 5 units")
     rows.append({"post_id": "D-spor", "vardenhet_hsaid": units[3]["vardenhet_hsaid"], "kva_kod": "NGB01",
                  "start_datum": end_date - dt.timedelta(days=77), "operation_datum": end_date, "akut": "N",
                  "asa_klass": 3, "bortre_tidsgrans": "3m", "status": ""})
