@@ -1,0 +1,238 @@
+"""Command line of the ETL layer: ``python -m etl demo|load|status|bootstrap``.
+
+Exit codes of ``load`` (PRODUCT.md): 0 every file loaded (some rows may have
+been rejected) or was already loaded, 2 a file was rejected, 1 internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from config.settings import SettingsError, load_settings
+
+EXIT_OK, EXIT_INTERNAL, EXIT_REJECTED = 0, 1, 2
+DETAILS_PER_FILE = 5
+#: Show a progress bar when a load is at least this big (bytes) and stderr is a terminal.
+PROGRESS_MIN_BYTES = 20_000_000
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"ogiltigt datum {value!r}: ange ÅÅÅÅ-MM-DD") from exc
+
+
+class SwedishParser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own messages are English; say what to do in Swedish
+        self.print_usage(sys.stderr)
+        _err(f"Fel i kommandoraden: {message}. Se `python -m etl {self.prog.split()[-1]} --help`.")
+        sys.exit(EXIT_REJECTED)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = SwedishParser(prog="python -m etl", description="Inläsning av registerextrakt till lägesbildens lager.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=SwedishParser)
+
+    demo = sub.add_parser("demo", help="skriv en reproducerbar demoleverans")
+    demo.add_argument("--out", required=True, type=Path, help="katalog att skriva till")
+    demo.add_argument("--scale", choices=["small", "national"], default="small")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--end-date", type=_date, default=None, help="sista dag (ÅÅÅÅ-MM-DD), standard i går")
+
+    load = sub.add_parser("load", help="läs in filer eller kataloger")
+    load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    load.add_argument("--source", choices=["spor", "ncr", "vtd", "vardenheter", "kva"], default=None,
+                      help="filtyp när filnamnet inte säger det")
+
+    status = sub.add_parser("status", help="vad som är inläst")
+    status.add_argument("--json", action="store_true", help="maskinläsbart")
+    status.add_argument("--rejections", metavar="FILNAMN", default=None,
+                        help="lista avvisade rader för en fil (senaste inläsningen med det namnet)")
+    status.add_argument("--last", type=int, default=10, help="antal senaste inläsningar (standard 10)")
+
+    sub.add_parser("bootstrap", help="demodata om inget är inläst (används av make run)")
+    return parser
+
+
+# ---- load ---------------------------------------------------------------------------
+
+def _file_line(res) -> str:
+    from etl.loader import fmt_int
+
+    if res.outcome == "ignored":
+        return f"{res.name}: {res.message}"
+    if res.outcome == "unchanged":
+        return f"{res.name}: redan inläst (oförändrad)"
+    if res.outcome == "rejected":
+        return f"{res.name}: AVVISAD: {res.message}"
+    text = f"{res.name}: {fmt_int(res.accepted)} godkända, {fmt_int(res.rejected)} avvisade rader"
+    extras = []
+    if res.replaced:
+        extras.append(f"{fmt_int(res.replaced)} tidigare rader ersatta")
+    if extras:
+        text += f" ({', '.join(extras)})"
+    return text
+
+
+def _detail_lines(res) -> list[str]:
+    from etl.loader import fmt_int
+
+    lines = []
+    for line, column, value, reason in res.details[:DETAILS_PER_FILE]:
+        where = f"rad {line}" if line is not None else "filen"
+        col = f", kolumn {column}" if column else ""
+        val = f" (värde: {value!r})" if value is not None else ""
+        lines.append(f"    {res.name}, {where}{col}: {reason}{val}")
+    if res.rejected > len(lines) and lines:
+        more = res.rejected - len(lines)
+        lines.append(f"    … och {fmt_int(more)} avvisade rader till: "
+                     f"python -m etl status --rejections {res.name}")
+    return lines
+
+
+def cmd_load(args, settings) -> int:
+    from etl.loader import fmt_int, load_paths
+    from etl.snapshot import LoaderBusy
+
+    total = 0
+    for p in args.paths:
+        p = Path(p)
+        if p.is_dir():
+            total += sum(c.stat().st_size for c in p.iterdir() if c.is_file())
+        elif p.is_file():
+            total += p.stat().st_size
+    bar = None
+    if total >= PROGRESS_MIN_BYTES and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="B", unit_scale=True, desc="Läser in", file=sys.stderr, leave=False)
+
+    def emit(text: str) -> None:
+        if bar is not None:
+            bar.write(text, file=sys.stdout)
+        else:
+            _out(text)
+
+    def on_start(path: Path, size: int) -> None:
+        if bar is not None:
+            bar.set_postfix_str(path.name)
+
+    def on_file(res) -> None:
+        emit(_file_line(res))
+        for warning in res.warnings:
+            emit(f"    varning: {warning}")
+        if res.outcome in ("loaded", "rejected"):
+            for text in _detail_lines(res):
+                emit(text)
+        if bar is not None and res.outcome != "ignored":
+            try:
+                bar.update(res.path.stat().st_size)
+            except OSError:
+                pass
+
+    try:
+        result = load_paths(args.paths, settings.warehouse_dir, source=args.source,
+                            on_file=on_file, on_start=on_start)
+    except LoaderBusy as exc:
+        _err(str(exc))
+        return EXIT_INTERNAL
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = f"{result.seconds:.1f}".replace(".", ",")
+    loaded = sum(r.outcome == "loaded" for r in result.files)
+    rejected = sum(r.outcome == "rejected" for r in result.files)
+    if result.replaced or result.cancelled:
+        _out(f"Registerposter: {fmt_int(result.replaced)} rättade (ersatte en tidigare version), "
+             f"{fmt_int(result.cancelled)} makulerade (borttagna).")
+    if result.snapshot_id:
+        _out(f"Klart på {seconds} s: {loaded} filer inlästa, {rejected} avvisade; "
+             f"ny ögonblicksbild {result.snapshot_id} publicerad.")
+    else:
+        _out(f"Klart på {seconds} s: inget nytt att publicera; lagret är oförändrat.")
+    if rejected:
+        _out("Avvisade filer har inte ändrat lagret. Rätta filen och läs in den igen.")
+    return EXIT_REJECTED if result.any_rejected else EXIT_OK
+
+
+# ---- other commands -------------------------------------------------------------------
+
+def cmd_status(args, settings) -> int:
+    from etl.status import collect, render
+
+    status = collect(settings.warehouse_dir, last=args.last, rejections_for=args.rejections)
+    if args.json:
+        _out(json.dumps(status, ensure_ascii=False, indent=2))
+    else:
+        _out(render(status))
+    return EXIT_OK
+
+
+def cmd_demo(args, settings) -> int:
+    from etl.demo import generate_demo
+    from etl.loader import fmt_int
+
+    summary = generate_demo(args.out, scale=args.scale, seed=args.seed, end_date=args.end_date,
+                            progress=lambda msg: _err(msg))
+    _out(f"Demoleverans ({args.scale}) skriven till {args.out}: {len(summary.files)} filer, "
+         f"{fmt_int(summary.spor_operations)} SPOR- och {fmt_int(summary.ncr_operations)} NCR-operationer.")
+    _out(f"Läs in den med: python -m etl load {args.out}")
+    return EXIT_OK
+
+
+def cmd_bootstrap(args, settings) -> int:
+    from etl import bootstrap
+    from etl.status import collect, render
+
+    if bootstrap.needs_demo(settings.warehouse_dir):
+        out = bootstrap.demo_dir(settings.data_dir)
+        _out(f"Inga data är inlästa i {settings.data_dir}: skapar demoleverans i {out} …")
+        bootstrap.generate_small_demo(out)
+        load_args = argparse.Namespace(paths=[out], source=None)
+        code = cmd_load(load_args, settings)
+        if code != EXIT_OK:
+            _err("Demoleveransen kunde inte läsas in helt; se raderna ovan.")
+            return code
+    else:
+        status = collect(settings.warehouse_dir, last=3)
+        _out(render(status))
+    return EXIT_OK
+
+
+COMMANDS = {"load": cmd_load, "status": cmd_status, "demo": cmd_demo, "bootstrap": cmd_bootstrap}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _err(f"Felaktig inställning: {exc}")
+        return EXIT_INTERNAL
+    try:
+        return COMMANDS[args.command](args, settings)
+    except KeyboardInterrupt:
+        _err("Avbrutet; lagret är oförändrat (ingen ny ögonblicksbild publicerades).")
+        return EXIT_INTERNAL
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        _err(f"Internt fel: {type(exc).__name__}: {exc}")
+        _err("Lagret är oförändrat (ingen ny ögonblicksbild publicerades). Detaljer:")
+        _err(traceback.format_exc())
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

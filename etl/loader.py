@@ -1,0 +1,631 @@
+"""Apply extract files to a new warehouse snapshot and publish it.
+
+One run (:func:`load_paths`) = one snapshot: under the loader lock, copy the
+published snapshot (etl/snapshot.py), apply every file, each in its own
+DuckDB transaction (a rejected file changes no data), derive the source
+summaries, CHECKPOINT, close and publish atomically. A run whose files were
+all already loaded publishes nothing.
+
+Per file: read (etl/readers.py) → check every rule in one vectorised SQL pass
+(etl/rules.py) → if more than 5 % of the rows break a rule, reject the file
+(its load-history row and the first rejected rows are kept) → otherwise apply
+it: register files replace earlier versions of their ``post_id`` and delete
+``makulerad`` records; wait-time-database files replace the earlier rows of
+their (period, unit); catalogue rows replace earlier rows with the same key.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pyarrow as pa
+
+from data import reference
+from data.schema import DDL, DEMO_HSA_PREFIX, SCHEMA_VERSION, create_schema
+from etl import readers, rules
+from etl.readers import FileRejected
+from etl.snapshot import SnapshotStore
+
+#: Details of rejected rows kept for a file rejected as a whole (a loaded file keeps all).
+MAX_DETAILS_REJECTED_FILE = 1000
+#: A full re-sort of ``operations`` when rows appended unsorted exceed this many
+#: (or RESORT_SHARE of the table); below it they sit in a few trailing row groups.
+RESORT_MIN_ROWS = 250_000
+RESORT_SHARE = 0.10
+MEMORY_LIMIT = "1200MB"
+
+
+@dataclass
+class FileResult:
+    path: Path
+    kind: str | None
+    outcome: str                      # loaded | rejected | unchanged | ignored
+    rows_total: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    details: list[tuple] = field(default_factory=list)   # (line, column, value, reason), first few
+    replaced: int = 0                 # earlier records replaced (corrections / resubmissions)
+    cancelled: int = 0                # records deleted by 'makulerad'
+    file_id: int | None = None
+    sha256: str | None = None
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)   # seconds per step (for benchmarks)
+
+    def mark(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class RunResult:
+    files: list[FileResult]
+    snapshot_id: str | None           # the published snapshot, None when nothing was published
+    seconds: float = 0.0
+    replaced: int = 0                 # register records replaced by a correction (post_id seen before)
+    cancelled: int = 0                # register records deleted by status = makulerad
+
+    @property
+    def any_rejected(self) -> bool:
+        return any(f.outcome == "rejected" for f in self.files)
+
+
+# ---- which files -------------------------------------------------------------------
+
+def plan(paths: list[Path], source: str | None = None) -> list[FileResult | tuple[Path, str]]:
+    """Expand files and folders into (path, kind) in load order; notes for what is skipped.
+
+    Catalogues (kva, vardenheter) come first, then the other files in name order.
+    Inside a folder, files that are not extracts are ignored with a note; a file
+    named explicitly whose kind cannot be told is rejected.
+    """
+    todo: list[tuple[Path, str]] = []
+    notes: list[FileResult] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(p for p in path.iterdir() if p.is_file()):
+                kind = source or readers.kind_from_name(child.name)
+                if kind and readers.is_extract_name(child.name):
+                    todo.append((child, kind))
+                elif not child.name.startswith("."):
+                    notes.append(FileResult(child, None, "ignored",
+                                            message="ignoreras: inte en extraktfil (spor_, ncr_, vtd_, "
+                                                    "vardenheter, kva; .csv, .xlsx eller .parquet)"))
+        elif path.is_file():
+            kind = source or readers.kind_from_name(path.name)
+            if kind is None:
+                notes.append(FileResult(path, None, "rejected", message=(
+                    "okänd filtyp: namnet börjar inte med spor_, ncr_, vtd_, vardenheter eller kva; "
+                    "ange --source")))
+            else:
+                todo.append((path, kind))
+        else:
+            notes.append(FileResult(path, None, "rejected", message="filen eller katalogen finns inte"))
+    seen: set[Path] = set()
+    unique = []
+    for path, kind in todo:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append((path, kind))
+    unique.sort(key=lambda pk: (rules.KIND_ORDER[pk[1]], pk[0].name, str(pk[0])))
+    return [*notes, *unique]
+
+
+# ---- the building connection ---------------------------------------------------------
+
+def connect_building(path: Path, temp_dir: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), config={
+        "preserve_insertion_order": "false",
+        "memory_limit": MEMORY_LIMIT,
+        "temp_directory": str(temp_dir),
+        # Durability comes from publishing (fsync + atomic rename), not from each commit.
+        "fsync_mode": "NONE",
+    })
+    create_schema(con)
+    return con
+
+
+def seed_reference(con) -> None:
+    """The 21 regions and the built-in KVÅ catalogue, into a snapshot that lacks them."""
+    if con.execute("SELECT count(*) FROM regions").fetchall()[0][0] == 0:
+        regions = list(reference.regions().values())
+        seed = pa.table({"kod": [r.kod for r in regions], "namn": [r.namn for r in regions],
+                         "stad": [r.residensstad for r in regions], "lat": [r.lat for r in regions],
+                         "lon": [r.lon for r in regions]})
+        con.register("seed", seed)
+        con.execute("INSERT INTO regions SELECT * FROM seed")
+        con.unregister("seed")
+    if con.execute("SELECT count(*) FROM kva").fetchall()[0][0] == 0:
+        groups, codes = reference.kva_groups(), reference.kva_codes()
+        kods = list(groups) + [k for k in codes if k not in groups]
+        seed = pa.table({
+            "kod": kods,
+            "titel": [groups[k] if k in groups else (codes[k] or k) for k in kods],
+            "ar_grupp": [k in groups for k in kods],
+            "kalla": [reference.source_for_group(k) if k in groups else None for k in kods],
+            "inbyggd": [True] * len(kods),
+        })
+        con.register("seed", seed)
+        con.execute("INSERT INTO kva SELECT * FROM seed")
+        con.unregister("seed")
+
+
+def loaded_hashes(con) -> set[str]:
+    return {h for (h,) in con.execute("SELECT sha256 FROM load_history WHERE outcome = 'loaded'").fetchall()}
+
+
+def _info(con, key: str, default: str | None = None) -> str | None:
+    rows = con.execute("SELECT value FROM snapshot_info WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else default
+
+
+def _set_info(con, key: str, value: str) -> None:
+    con.execute("INSERT OR REPLACE INTO snapshot_info VALUES (?, ?)", [key, value])
+
+
+# ---- one file --------------------------------------------------------------------------
+
+class FileLoader:
+    """Validates and applies files on the building connection, one at a time.
+
+    Kept lean in statements per file: a daily file costs a handful of queries
+    (duplicates, rule check, delete/insert, history) and one commit.
+    """
+
+    def __init__(self, con, snapshot_id: str, now: dt.datetime, today: dt.date | None = None):
+        self.con = con
+        self.snapshot_id = snapshot_id
+        self.now = now
+        self.today = today
+        self.next_file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM load_history").fetchall()[0][0]
+        self.known_hashes = loaded_hashes(con)
+        self.unsorted_rows = int(_info(con, "operations_unsorted_rows", "0"))
+        self._stage_ready = False
+        self._staged: set[str] = set()
+        self._has_rows = {
+            s: bool(n) for s, n in con.execute(
+                "SELECT s, (SELECT count(*) FROM (SELECT 1 FROM operations o WHERE o.source = s LIMIT 1)) "
+                "FROM (VALUES ('spor'), ('ncr')) v(s)").fetchall()
+        }
+
+    def _take_file_id(self) -> int:
+        fid = self.next_file_id
+        self.next_file_id += 1
+        return fid
+
+    def _history(self, res: FileResult) -> None:
+        self.con.execute(
+            "INSERT INTO load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [res.file_id, res.name, str(res.path.resolve()), res.sha256 or "", res.kind, self.now,
+             res.rows_total, res.accepted, res.rejected, res.outcome, res.message, self.snapshot_id],
+        )
+
+    def _store_bad_rows(self, res: FileResult, bad_rows: list[readers.BadRow]) -> None:
+        if not bad_rows:
+            return
+        table = pa.table({
+            "line": pa.array([b.line for b in bad_rows], pa.int32()),
+            "column_name": pa.array([b.column for b in bad_rows], pa.string()),
+            "value": pa.array([b.value for b in bad_rows], pa.string()),
+            "reason": pa.array([b.reason for b in bad_rows], pa.string()),
+        })
+        self.con.register("reader_bad", table)
+        try:
+            self.con.execute(
+                "INSERT INTO rejections SELECT ?, ?, line, column_name, value, reason FROM reader_bad",
+                [res.file_id, res.name])
+        finally:
+            self.con.unregister("reader_bad")
+
+    def _store_file_level(self, res: FileResult) -> None:
+        self.con.execute("INSERT INTO rejections VALUES (?, ?, NULL, NULL, NULL, ?)",
+                         [res.file_id, res.name, f"Hela filen avvisad: {res.message}"])
+
+    def _reject_file(self, res: FileResult, message: str) -> FileResult:
+        res.outcome, res.message, res.accepted = "rejected", message, 0
+        self._history(res)
+        self._store_file_level(res)
+        return res
+
+    def load(self, path: Path, kind: str) -> FileResult:
+        started = time.perf_counter()
+        res = FileResult(path, kind, "loaded")
+        try:
+            try:
+                data = readers.open_bytes(path)
+                res.sha256 = readers.sha256_bytes(data)
+                res.mark("hash", started)
+            except FileRejected as exc:
+                res.file_id = self._take_file_id()
+                return self._reject_file(res, str(exc))
+            if res.sha256 in self.known_hashes:
+                res.outcome, res.message = "unchanged", "redan inläst (oförändrad)"
+                return res
+            res.file_id = self._take_file_id()
+            try:
+                t = time.perf_counter()
+                raw = readers.read_file(path, kind, data=data, today=self.today)
+                res.mark("read", t)
+            except FileRejected as exc:
+                return self._reject_file(res, str(exc))
+            finally:
+                del data
+            res.warnings = raw.warnings
+            self._validate_and_apply(raw, res)
+            if res.outcome == "loaded":
+                self.known_hashes.add(res.sha256)
+            return res
+        finally:
+            for name in ("raw", "dups", "bad", "cancels"):
+                try:
+                    self.con.unregister(name)
+                except Exception:  # noqa: BLE001 - not registered on this path
+                    pass
+            res.seconds = time.perf_counter() - started
+
+    # -- validation ----------------------------------------------------------------
+    def _trimmed_columns(self, raw: readers.RawFile) -> set[str]:
+        """Columns where some value has surrounding spaces (one cheap pass on big files)."""
+        cols = list(rules.KINDS[raw.kind].columns)
+        if not raw.padded:
+            return set()
+        if raw.table.num_rows <= 50_000:
+            return set(cols)
+        exprs = ", ".join(f"bool_or({c} LIKE ' %' OR {c} LIKE '% ')" for c in cols)
+        flags = self.con.execute(f"SELECT {exprs} FROM raw").fetchall()[0]
+        return {c for c, flag in zip(cols, flags) if flag}
+
+    def _p_sql(self, raw: readers.RawFile, n_sql: str, has_dups: bool) -> str:
+        """The view ``p`` of etl/rules.py as a subquery."""
+        spec = rules.KINDS[raw.kind]
+        joins, extra = [], list(rules.typed_columns(raw.kind))
+        if has_dups:
+            cond = " AND ".join(f"d.{k} IS NOT DISTINCT FROM n.{k}" for k in spec.unique_key)
+            joins.append(f"LEFT JOIN dups d ON {cond}")
+            extra.append("d.first_line")
+        else:
+            extra.append("NULL::INTEGER AS first_line")
+        if "vardenhet_hsaid" in spec.columns and raw.kind != "vardenheter":
+            joins.append("LEFT JOIN units u ON u.vardenhet_hsaid = n.vardenhet_hsaid")
+            extra.append("u.region_kod AS unit_region")
+        if spec.is_register:
+            extra.append("coalesce(n.status = 'makulerad', false) AS is_cancel")
+        return f"(SELECT n.*, {', '.join(extra)} FROM ({n_sql}) n {' '.join(joins)}) p"
+
+    def _validate_and_apply(self, raw: readers.RawFile, res: FileResult) -> None:
+        con = self.con
+        spec = rules.KINDS[raw.kind]
+        checks = rules.checks_for(raw.kind, raw.file_date)
+        t = time.perf_counter()
+        con.register("raw", raw.table)
+        n_sql = rules.normalized_select(spec, "raw", self._trimmed_columns(raw))
+        t = res.mark("trim-check", t)
+        keys = ", ".join(spec.unique_key)
+        dups = con.sql(f"SELECT {keys}, min(line) AS first_line FROM ({n_sql}) n "
+                       f"GROUP BY {keys} HAVING count(*) > 1").to_arrow_table()
+        if dups.num_rows:
+            con.register("dups", dups)
+        t = res.mark("duplicates", t)
+        p_sql = self._p_sql(raw, n_sql, dups.num_rows > 0)
+        bad = con.sql(rules.checked_select(spec, checks, p_sql)).to_arrow_table()
+        t = res.mark("rules", t)
+        if bad.num_rows:
+            con.register("bad", bad)
+        n_bad = bad.num_rows
+        res.rows_total = raw.rows_total
+        res.rejected = n_bad + len(raw.bad_rows)
+        res.accepted = res.rows_total - res.rejected
+        detail_sql = rules.detail_select(checks, "bad", p_sql, "raw") if n_bad else None
+        share = res.rejected / res.rows_total if res.rows_total else 0.0
+        if share > rules.MAX_REJECTED_SHARE:
+            self._reject_file(res, (
+                f"för många felaktiga rader: {fmt_int(res.rejected)} av {fmt_int(res.rows_total)} "
+                f"({fmt_pct(share)}) bryter mot reglerna; gränsen är 5 %. Ingenting från filen har lagrats."))
+            self._store_bad_rows(res, raw.bad_rows[:MAX_DETAILS_REJECTED_FILE])
+            if detail_sql:
+                con.execute(f"""INSERT INTO rejections SELECT ?, ?, line, column_name, value, reason
+                                FROM ({detail_sql}) ORDER BY line LIMIT {MAX_DETAILS_REJECTED_FILE}""",
+                            [res.file_id, res.name])
+            res.details = self._first_details(res, raw)
+            return
+        valid = f"{p_sql} ANTI JOIN bad USING (line)" if n_bad else p_sql
+        apply = {"spor": self._apply_register, "ncr": self._apply_register, "vtd": self._apply_vtd,
+                 "vardenheter": self._apply_units, "kva": self._apply_kva}[raw.kind]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            apply(raw, res, valid)
+            t = res.mark("apply", t)
+            self._history(res)
+            self._store_bad_rows(res, raw.bad_rows)
+            if detail_sql:
+                con.execute(f"INSERT INTO rejections SELECT ?, ?, line, column_name, value, reason FROM ({detail_sql})",
+                            [res.file_id, res.name])
+            con.execute("COMMIT")
+            res.mark("commit", t)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        res.details = self._first_details(res, raw)
+
+    def _first_details(self, res: FileResult, raw: readers.RawFile, limit: int = 5) -> list[tuple]:
+        if not res.rejected:
+            return []
+        return self.con.execute(
+            "SELECT line, column_name, value, reason FROM rejections WHERE file_id = ? "
+            "ORDER BY line NULLS FIRST LIMIT ?", [res.file_id, limit]).fetchall()
+
+    # -- applying ---------------------------------------------------------------------
+    def _apply_register(self, raw, res, valid) -> None:
+        """Register rows go to the run's stage (merged once at the end, see merge_registers);
+        the first big file of a source with no stored rows goes straight in, sorted."""
+        con, source = self.con, raw.kind
+        start = "anmalan_datum" if source == "spor" else "beslut_datum"
+        if source == "spor":
+            spor_cols = "asa_klass::TINYINT, bortre_tidsgrans, NULL, NULL"
+            akut = "coalesce(akut = 'J', false)"
+        else:
+            spor_cols = "NULL, NULL, anestesi, oga"
+            akut = "false"
+        select = f"""
+            SELECT '{source}', post_id, vardenhet_hsaid, unit_region, kva_kod, kva_kod[1:3] AS kva_grupp,
+                   {start}_d, operation_datum_d AS operation_datum,
+                   (operation_datum_d - {start}_d)::INTEGER, {akut}, {spor_cols}, patient_lan, {res.file_id}
+            FROM {valid} WHERE NOT is_cancel"""
+        direct = (res.accepted >= rules.SORTED_INSERT_ROWS and not self._has_rows.get(source)
+                  and source not in self._staged)
+        if direct:
+            # Nothing of this source is stored or staged: no earlier version to replace.
+            con.execute(f"INSERT INTO operations {select} ORDER BY kva_grupp, operation_datum")
+            self._has_rows[source] = True
+            return
+        self._ensure_stage()
+        con.execute(f"INSERT INTO touched SELECT '{source}', post_id, {res.file_id}, is_cancel FROM {valid}")
+        con.execute(f"INSERT INTO stage {select}")
+        self._staged.add(source)
+
+    def _ensure_stage(self) -> None:
+        if self._stage_ready:
+            return
+        self.con.execute("CREATE TEMP TABLE stage AS SELECT * FROM operations LIMIT 0")
+        self.con.execute("CREATE TEMP TABLE touched (source VARCHAR, post_id VARCHAR, file_id INTEGER, "
+                         "is_cancel BOOLEAN)")
+        self._stage_ready = True
+
+    def merge_registers(self) -> tuple[int, int]:
+        """Apply the staged register rows of the run in one pass: for every (source,
+        post_id) touched, the version of the latest file wins (or nothing, when that
+        was ``makulerad``); earlier versions in the warehouse are deleted.
+        Returns (records replaced by a correction, records deleted by makulerad)."""
+        if not self._stage_ready:
+            return 0, 0
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("""
+                CREATE OR REPLACE TEMP TABLE latest AS
+                SELECT source, post_id, max(file_id) AS file_id, arg_max(is_cancel, file_id) AS is_cancel,
+                       count(*) FILTER (WHERE NOT is_cancel)
+                         - CASE WHEN arg_max(is_cancel, file_id) THEN 0 ELSE 1 END AS earlier_staged
+                FROM touched GROUP BY source, post_id""")
+            deleted = con.sql("""
+                DELETE FROM operations USING latest l
+                WHERE operations.source = l.source AND operations.post_id = l.post_id
+                RETURNING operations.source, operations.post_id""").to_arrow_table()
+            con.register("deleted", deleted)
+            replaced, cancelled = con.execute("""
+                SELECT count(*) FILTER (WHERE NOT l.is_cancel), count(*) FILTER (WHERE l.is_cancel)
+                FROM latest l LEFT JOIN deleted d USING (source, post_id)
+                WHERE d.post_id IS NOT NULL OR l.earlier_staged > 0""").fetchall()[0]
+            con.unregister("deleted")
+            was_empty = con.execute("SELECT count(*) = 0 FROM (SELECT 1 FROM operations LIMIT 1)").fetchall()[0][0]
+            inserted = con.execute("""
+                INSERT INTO operations
+                SELECT s.* FROM stage s SEMI JOIN latest l
+                    ON s.source = l.source AND s.post_id = l.post_id AND s.file_id = l.file_id
+                ORDER BY kva_grupp, operation_datum""").fetchall()[0][0]
+            # A sorted run into an empty table, or one of many row groups, keeps scans
+            # by group and date selective; a small run appended after others does not.
+            if not was_empty and inserted < rules.SORTED_INSERT_ROWS:
+                self.unsorted_rows += inserted
+            con.execute("DROP TABLE stage")
+            con.execute("DROP TABLE touched")
+            con.execute("DROP TABLE latest")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self._stage_ready = False
+        self._staged.clear()
+        return int(replaced or 0), int(cancelled or 0)
+
+    def _apply_vtd(self, raw, res, valid) -> None:
+        con = self.con
+        res.replaced = con.execute(f"""
+            DELETE FROM vtd USING (SELECT DISTINCT period, vardenhet_hsaid FROM {valid}) k
+            WHERE vtd.period = k.period AND vtd.vardenhet_hsaid = k.vardenhet_hsaid""").fetchall()[0][0]
+        con.execute(f"""
+            INSERT INTO vtd
+            SELECT period, vardenhet_hsaid, unit_region, mvo, fas::TINYINT, kva_grupp,
+                   vantande::INTEGER, vantande_over_90::INTEGER, vantande_avvikelse::INTEGER, nya::INTEGER,
+                   genomforda::INTEGER, genomforda_inom_90::INTEGER, {res.file_id}
+            FROM {valid}""")
+
+    def _apply_units(self, raw, res, valid) -> None:
+        con = self.con
+        res.replaced = con.execute(
+            f"SELECT count(*) FROM units WHERE vardenhet_hsaid IN (SELECT vardenhet_hsaid FROM {valid})"
+        ).fetchall()[0][0]
+        con.execute(f"""
+            INSERT OR REPLACE INTO units
+            SELECT vardenhet_hsaid, namn, sjukhus, region_kod, agarform, ort, lat_f, lon_f, {res.file_id}
+            FROM {valid}""")
+
+    def _apply_kva(self, raw, res, valid) -> None:
+        con = self.con
+        res.replaced = con.execute(
+            f"SELECT count(*) FROM kva WHERE kod IN (SELECT kod FROM {valid})").fetchall()[0][0]
+        ncr = rules.in_list(sorted(reference.NCR_GROUPS))
+        con.execute(f"""
+            INSERT OR REPLACE INTO kva
+            SELECT kod, titel, length(kod) = 3,
+                   CASE WHEN length(kod) = 3 THEN (CASE WHEN kod IN {ncr} THEN 'ncr' ELSE 'spor' END) END,
+                   false
+            FROM {valid}""")
+
+
+# ---- finishing a snapshot -------------------------------------------------------------------
+
+def _operations_ddl(name: str) -> str:
+    statement = next(s for s in DDL if "TABLE IF NOT EXISTS operations" in s)
+    return statement.replace("TABLE IF NOT EXISTS operations", f"TABLE {name}")
+
+
+def resort_operations(con, unsorted: int, force: bool = False) -> bool:
+    """Rewrite ``operations`` sorted by (kva_grupp, operation_datum) when the rows
+    appended unsorted are too many. Returns True when it re-sorted."""
+    _set_info(con, "operations_unsorted_rows", str(unsorted))
+    total = con.execute("SELECT count(*) FROM operations").fetchall()[0][0]
+    if not force and unsorted <= max(RESORT_MIN_ROWS, RESORT_SHARE * total):
+        return False
+    con.execute("BEGIN TRANSACTION")
+    con.execute(_operations_ddl("operations_sorted"))
+    con.execute("INSERT INTO operations_sorted SELECT * FROM operations ORDER BY kva_grupp, operation_datum")
+    con.execute("DROP TABLE operations")
+    con.execute("ALTER TABLE operations_sorted RENAME TO operations")
+    _set_info(con, "operations_unsorted_rows", "0")
+    con.execute("COMMIT")
+    return True
+
+
+def refresh_summaries(con, now: dt.datetime) -> None:
+    """sources (data date, records, files) and snapshot_info, derived once per snapshot."""
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM sources")
+    con.execute("""
+        WITH files AS (
+            SELECT kind AS source, count(*) AS files_loaded, max(loaded_at) AS last_loaded_at
+            FROM load_history WHERE outcome = 'loaded' GROUP BY kind
+        ), data AS (
+            SELECT source, max(operation_datum) AS data_date, count(*) AS records
+            FROM operations GROUP BY source
+            UNION ALL
+            SELECT 'vtd', last_day(max(period || '-01')::DATE), count(*) FROM vtd
+            UNION ALL
+            SELECT 'vardenheter', NULL, count(*) FROM units
+            UNION ALL
+            SELECT 'kva', NULL, count(*) FROM kva
+        ), names AS (
+            SELECT unnest(['spor', 'ncr', 'vtd', 'vardenheter', 'kva']) AS source
+        )
+        INSERT INTO sources
+        SELECT names.source, data.data_date, coalesce(data.records, 0), coalesce(files.files_loaded, 0),
+               files.last_loaded_at
+        FROM names LEFT JOIN data USING (source) LEFT JOIN files USING (source)
+    """)
+    demo = con.execute("SELECT count(*) > 0 FROM units WHERE starts_with(vardenhet_hsaid, ?)",
+                       [DEMO_HSA_PREFIX]).fetchall()[0][0]
+    _set_info(con, "demo", "true" if demo else "false")
+    _set_info(con, "created_at", now.isoformat(timespec="seconds"))
+    _set_info(con, "schema_version", str(SCHEMA_VERSION))
+    if _info(con, "operations_unsorted_rows") is None:
+        _set_info(con, "operations_unsorted_rows", "0")
+    con.execute("COMMIT")
+
+
+# ---- a run ------------------------------------------------------------------------------------
+
+def load_paths(
+    paths: list[Path],
+    warehouse_dir: Path,
+    source: str | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+    on_start: Callable[[Path, int], None] | None = None,
+    today: dt.date | None = None,
+) -> RunResult:
+    """Load files/folders into one new snapshot and publish it (see module doc).
+
+    ``on_start(path, size)`` is called before and ``on_file(result)`` after each file.
+    """
+    started = time.perf_counter()
+    planned = plan([Path(p) for p in paths], source)
+    results: list[FileResult] = []
+    todo: list[tuple[Path, str]] = []
+    for item in planned:
+        if isinstance(item, FileResult):
+            results.append(item)
+            if on_file:
+                on_file(item)
+        else:
+            todo.append(item)
+    store = SnapshotStore(warehouse_dir)
+    snapshot_id = None
+    replaced = cancelled = 0
+    if todo:
+        with store.lock(wait=False):
+            store.remove_stale_builds()
+            sid, building = store.begin()
+            now = dt.datetime.now().replace(microsecond=0)
+            con = None
+            try:
+                con = connect_building(building, store.root)
+                seed_reference(con)
+                file_loader = FileLoader(con, sid, now, today)
+                changed = False
+                for path, kind in todo:
+                    if on_start:
+                        on_start(path, _size(path))
+                    res = file_loader.load(path, kind)
+                    results.append(res)
+                    changed |= res.outcome in ("loaded", "rejected")
+                    if on_file:
+                        on_file(res)
+                if changed:
+                    replaced, cancelled = file_loader.merge_registers()
+                    resort_operations(con, file_loader.unsorted_rows)
+                    refresh_summaries(con, now)
+                    con.execute("CHECKPOINT")
+                con.close()
+                con = None
+                if changed:
+                    store.publish(sid, building)
+                    snapshot_id = sid
+                else:
+                    store.abandon(building)
+            except BaseException:
+                if con is not None:
+                    try:
+                        con.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                store.abandon(building)
+                raise
+    return RunResult(results, snapshot_id, time.perf_counter() - started, replaced, cancelled)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+# ---- Swedish number formats for messages --------------------------------------------------------
+
+def fmt_int(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def fmt_pct(share: float) -> str:
+    return f"{share * 100:.1f}".replace(".", ",") + " %"

@@ -1,0 +1,461 @@
+"""Read one extract file (CSV, XLSX or Parquet) into an Arrow table of strings.
+
+What this module decides (EXTRACTS.md, "Rules for every file"):
+
+- the kind of file, from its name prefix or given explicitly;
+- the file date, from the digits in its name (``spor_20261120.csv``);
+- CSV: delimiter ``;`` or ``,`` detected from the header line; UTF-8 with or
+  without BOM, otherwise Windows-1252; a row with the wrong number of fields is
+  a row-level rejection with its line number;
+- XLSX: the first sheet (for the KVÅ catalogue, the first sheet with a
+  ``kod``/``titel`` header row, so the official workbook with its "Läs mig"
+  sheet loads); Parquet: every column converted to text;
+- column names are case-insensitive, surrounding whitespace ignored; unknown
+  columns are dropped with a warning; a missing required column, an empty
+  header, a duplicate column or an unreadable file is a :class:`FileRejected`.
+
+The result has one string column per known column (absent optional columns
+are all-null) plus ``line``: the 1-based line of the row in the file (the
+header is line 1, so data row *i* is line *i + 1*; XLSX: the sheet's row
+number). Nothing here loops over data rows in Python except the XLSX reader
+(openpyxl yields cells one row at a time).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mmap
+import os
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from etl.rules import KINDS, KindSpec
+
+EXTENSIONS = (".csv", ".xlsx", ".parquet")
+#: At most this many rows with a wrong field count are collected one by one;
+#: a file with more is rejected as a whole (it is not a file of this layout).
+MAX_BAD_FIELD_ROWS = 10_000
+MAX_TEXT_IN_REJECTION = 200
+
+
+class FileRejected(Exception):
+    """A structural problem: the whole file is rejected (message in Swedish)."""
+
+
+@dataclass
+class BadRow:
+    line: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+
+@dataclass
+class RawFile:
+    """One file read into memory, before the rules of its kind are applied."""
+
+    path: Path
+    kind: str
+    file_date: dt.date
+    period: str | None               # YYYY-MM from a vtd file name, else None
+    table: pa.Table                  # string columns (all of the kind's columns) + int32 ``line``
+    rows_total: int                  # data rows in the file (blank lines not counted)
+    bad_rows: list[BadRow] = field(default_factory=list)   # rows the reader could not split
+    warnings: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    padded: bool = True              # some values may have surrounding spaces (trim them)
+
+
+# ---- kind and date from the name ---------------------------------------------
+
+_PREFIXES = (("spor_", "spor"), ("ncr_", "ncr"), ("vtd_", "vtd"), ("vardenheter", "vardenheter"), ("kva", "kva"))
+
+
+def kind_from_name(name: str) -> str | None:
+    """'spor' | 'ncr' | 'vtd' | 'vardenheter' | 'kva', or None when the name says nothing."""
+    lower = name.lower()
+    for prefix, kind in _PREFIXES:
+        if lower.startswith(prefix):
+            return kind
+    return None
+
+
+def is_extract_name(name: str) -> bool:
+    return name.lower().endswith(EXTENSIONS)
+
+
+def date_from_name(name: str, today: dt.date | None = None) -> dt.date:
+    """The file date: the first valid YYYYMMDD in the name, else today."""
+    for match in re.finditer(r"(?<!\d)(\d{8})(?!\d)", name):
+        try:
+            return dt.datetime.strptime(match.group(1), "%Y%m%d").date()
+        except ValueError:
+            continue
+    return today or dt.date.today()
+
+
+def period_from_name(name: str) -> str | None:
+    match = re.search(r"(?<!\d)(\d{4})(\d{2})(?!\d)", name)
+    if match and 1 <= int(match.group(2)) <= 12:
+        return f"{match.group(1)}-{match.group(2)}"
+    return None
+
+
+def sha256_bytes(data) -> str:
+    return hashlib.sha256(memoryview(data)).hexdigest()
+
+
+# ---- column handling -----------------------------------------------------------
+
+def normalize_name(name) -> str:
+    return str(name if name is not None else "").strip().lower()
+
+
+def _conform(table: pa.Table, spec: KindSpec, lines: pa.Array, warnings: list[str]) -> pa.Table:
+    """Rename to normalized names, check required columns, drop unknown ones,
+    add absent optional columns as nulls, append ``line``."""
+    names = [normalize_name(n) for n in table.column_names]
+    if not any(names):
+        raise FileRejected("Rubrikraden saknas eller är tom.")
+    seen: dict[str, int] = {}
+    for n in names:
+        if n:
+            seen[n] = seen.get(n, 0) + 1
+    duplicated = sorted(n for n, c in seen.items() if c > 1)
+    if duplicated:
+        raise FileRejected(f"Kolumnen {', '.join(duplicated)} förekommer mer än en gång i rubrikraden.")
+    missing = [c for c in spec.required if c not in seen]
+    if missing:
+        raise FileRejected(
+            f"Obligatorisk kolumn saknas: {', '.join(missing)}. "
+            f"Rubrikraden ska innehålla {', '.join(spec.required)}."
+        )
+    known = set(spec.columns)
+    unknown = [n for n in names if n and n not in known]
+    if unknown:
+        warnings.append(f"okända kolumner ignoreras: {', '.join(unknown)}")
+    if names.count("") and table.num_rows:
+        warnings.append("kolumn utan rubrik ignoreras")
+    arrays, out_names = [], []
+    index = {n: i for i, n in enumerate(names) if n}
+    for col in spec.columns:
+        if col in index:
+            arr = table.column(index[col])
+            if arr.type != pa.string():
+                arr = arr.cast(pa.string())
+        else:
+            arr = pa.nulls(table.num_rows, pa.string())
+        arrays.append(arr)
+        out_names.append(col)
+    arrays.append(lines)
+    out_names.append("line")
+    return pa.Table.from_arrays(arrays, names=out_names)
+
+
+def _drop_blank_rows(table: pa.Table, lines: pa.Array) -> tuple[pa.Table, pa.Array]:
+    """Rows where every field is empty (blank lines, ``;;;;``) are not data."""
+    if table.num_rows == 0 or table.num_columns == 0:
+        return table, lines
+    any_value = None
+    for col in table.columns:
+        valid = pc.is_valid(col)
+        any_value = valid if any_value is None else pc.or_(any_value, valid)
+    if pc.all(any_value).as_py():
+        return table, lines
+    return table.filter(any_value), pc.filter(lines, any_value)
+
+
+# ---- CSV -----------------------------------------------------------------------
+
+def _header_line(data: bytes) -> bytes:
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    end = data.find(b"\n", start)
+    return data[start: end if end >= 0 else len(data)].rstrip(b"\r")
+
+
+def detect_delimiter(header: str) -> str:
+    """``;`` (Swedish Excel) unless the header only has commas."""
+    semicolons, commas = header.count(";"), header.count(",")
+    if commas > semicolons:
+        return ","
+    return ";"
+
+
+def _decode_header(raw: bytes) -> tuple[str, str]:
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise FileRejected(
+            "Filen är varken giltig UTF-8 eller Windows-1252; spara den som CSV (UTF-8) och försök igen."
+        ) from exc
+
+
+def _parse_csv(data: bytes, delimiter: str, encoding: str, header: list[str], threads: bool):
+    invalid: list[tuple[int | None, int, int, str]] = []
+
+    def on_invalid(row):
+        if len(invalid) >= MAX_BAD_FIELD_ROWS:
+            return "error"
+        invalid.append((row.number, row.expected_columns, row.actual_columns, row.text))
+        return "skip"
+
+    # Positional names and an explicit string type for each: nothing is type-inferred
+    # ("01" stays "01"); the header line itself is skipped and renamed afterwards.
+    positional = [f"c{i}" for i in range(len(header))]
+    read_options = pacsv.ReadOptions(use_threads=threads, encoding=encoding, block_size=1 << 22,
+                                     column_names=positional, skip_rows=1)
+    parse_options = pacsv.ParseOptions(
+        delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in positional},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        null_values=[""],
+    )
+    table = pacsv.read_csv(pa.BufferReader(pa.py_buffer(data)), read_options=read_options,
+                           parse_options=parse_options, convert_options=convert_options)
+    return table.rename_columns(header), invalid
+
+
+def _is_utf8_error(exc: Exception) -> bool:
+    return isinstance(exc, UnicodeDecodeError) or "UTF8" in str(exc) or "utf-8" in str(exc).lower()
+
+
+def _head(data, size: int = 1 << 16) -> bytes:
+    return bytes(data[:size])
+
+
+def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
+    """Parse CSV (bytes or a pyarrow Buffer). Returns (table of strings, line numbers,
+    bad rows, encoding, delimiter)."""
+    head = _head(data)
+    if not head.strip():
+        raise FileRejected("Filen är tom; en rubrikrad krävs.")
+    header, encoding = _decode_header(_header_line(head))
+    if not header.strip():
+        raise FileRejected("Rubrikraden saknas: filens första rad är tom.")
+    delimiter = detect_delimiter(header)
+    names = next(csv.reader([header], delimiter=delimiter))
+    try:
+        table, invalid = _parse_csv(data, delimiter, "utf8" if encoding == "utf-8" else encoding, names, True)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if encoding == "utf-8" and _is_utf8_error(exc):
+            encoding = "cp1252"
+            try:
+                table, invalid = _parse_csv(data, delimiter, encoding, names, True)
+            except UnicodeDecodeError as exc2:
+                raise FileRejected(
+                    "Filen är varken giltig UTF-8 eller Windows-1252; spara den som CSV (UTF-8) och försök igen."
+                ) from exc2
+            except pa.ArrowInvalid as exc2:
+                raise _structural(exc2) from exc2
+        else:
+            raise _structural(exc) from exc
+    if len(invalid) >= MAX_BAD_FIELD_ROWS:
+        raise FileRejected(
+            f"Minst {MAX_BAD_FIELD_ROWS:,} rader har fel antal fält; kontrollera avgränsaren och rubrikraden.".replace(",", " ")
+        )
+    if invalid and any(number is None for number, *_ in invalid):
+        # Multi-threaded parsing does not know line numbers; re-read in one thread.
+        table, invalid = _parse_csv(data, delimiter, "utf8" if encoding == "utf-8" else encoding, names, False)
+    n = table.num_rows
+    if invalid:
+        skipped = np.array(sorted(number for number, *_ in invalid), dtype=np.int64)
+        all_lines = np.arange(2, n + len(skipped) + 2, dtype=np.int64)
+        lines = pa.array(np.setdiff1d(all_lines, skipped, assume_unique=True).astype(np.int32))
+    else:
+        lines = pa.array(np.arange(2, n + 2, dtype=np.int32))
+    bad = [
+        BadRow(number, None, text[:MAX_TEXT_IN_REJECTION],
+               f"fel antal fält: {actual} i stället för {expected}")
+        for number, expected, actual, text in invalid
+        if text.strip()
+    ]
+    return table, lines, bad, encoding, delimiter
+
+
+def _structural(exc: Exception) -> FileRejected:
+    return FileRejected(f"Filen kunde inte läsas som CSV: {exc}")
+
+
+# ---- XLSX ----------------------------------------------------------------------
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool):
+        return "J" if value else "N"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _find_header(rows: list[tuple], required: tuple[str, ...], search: int) -> int | None:
+    for i, row in enumerate(rows[:search]):
+        names = {normalize_name(v) for v in row if v is not None}
+        if all(r in names for r in required):
+            return i
+    return None
+
+
+def read_xlsx_bytes(data, spec: KindSpec) -> tuple[pa.Table, pa.Array, list[str]]:
+    """First sheet; for the KVÅ catalogue the first sheet holding a Kod/Titel header
+    row (the official workbook starts with a "Läs mig" sheet)."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(bytes(data)), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise FileRejected(f"Filen kunde inte läsas som Excel-arbetsbok (.xlsx): {exc}") from exc
+    notes: list[str] = []
+    try:
+        sheets = workbook.worksheets
+        if not sheets:
+            raise FileRejected("Arbetsboken har inga blad.")
+        candidates = sheets if spec.kind == "kva" else sheets[:1]
+        chosen = None
+        for sheet in candidates:
+            sheet.reset_dimensions()
+            rows = [tuple(_cell_text(v) for v in row) for row in sheet.iter_rows(values_only=True)]
+            search = 50 if spec.kind == "kva" else 1
+            header_at = _find_header(rows, spec.required, search)
+            if header_at is not None:
+                chosen = (sheet.title, rows, header_at)
+                break
+            if spec.kind != "kva":
+                chosen = (sheet.title, rows, 0)
+        if chosen is None:
+            raise FileRejected(
+                f"Inget blad i arbetsboken har en rubrikrad med {', '.join(spec.required)}."
+            )
+    finally:
+        workbook.close()
+    title, rows, header_at = chosen
+    if sheets[0].title != title:
+        notes.append(f"läser bladet \"{title}\"")
+    if not rows:
+        raise FileRejected("Första bladet är tomt; en rubrikrad krävs.")
+    header = list(rows[header_at])
+    while header and header[-1] is None:
+        header.pop()
+    width = len(header)
+    body = rows[header_at + 1:]
+    columns = [[(r[i] if i < len(r) else None) for r in body] for i in range(width)]
+    table = pa.Table.from_arrays(
+        [pa.array(col, type=pa.string()) for col in columns],
+        names=[h if h is not None else "" for h in header],
+    )
+    lines = pa.array(np.arange(header_at + 2, header_at + 2 + len(body), dtype=np.int32))
+    return table, lines, notes
+
+
+# ---- Parquet ---------------------------------------------------------------------
+
+def _to_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    t = arr.type
+    if pa.types.is_string(t):
+        return arr
+    if pa.types.is_large_string(t) or pa.types.is_dictionary(t):
+        return arr.cast(pa.string())
+    if pa.types.is_timestamp(t):
+        return arr.cast(pa.date32()).cast(pa.string())
+    if pa.types.is_floating(t):
+        integral = pc.equal(arr, pc.floor(arr))
+        as_int = pc.if_else(integral, arr, None).cast(pa.int64(), safe=False).cast(pa.string())
+        return pc.if_else(integral, as_int, arr.cast(pa.string()))
+    if pa.types.is_boolean(t):
+        return pc.if_else(arr, "J", "N")
+    return arr.cast(pa.string())
+
+
+def read_parquet_bytes(data) -> tuple[pa.Table, pa.Array]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(pa.BufferReader(pa.py_buffer(data)))
+    except (pa.ArrowException, OSError) as exc:
+        raise FileRejected(f"Filen kunde inte läsas som Parquet: {exc}") from exc
+    try:
+        table = pa.Table.from_arrays([_to_text(c) for c in table.columns], names=table.column_names)
+    except (pa.ArrowException, ValueError) as exc:
+        raise FileRejected(f"En kolumn i Parquet-filen kan inte tolkas som text: {exc}") from exc
+    lines = pa.array(np.arange(2, table.num_rows + 2, dtype=np.int32))
+    return table, lines
+
+
+# ---- entry point -------------------------------------------------------------------
+
+def open_bytes(path: Path):
+    """The file's content, memory-mapped (no copy): bytes-like, with find()."""
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                return b""
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError as exc:
+        raise FileRejected(f"Filen kunde inte läsas: {exc.strerror or exc}") from exc
+
+
+def has_padded_values(data, delimiter: str) -> bool:
+    """True when some field may start or end with a space (a fast byte search,
+    so that the common file of clean values is never trimmed value by value)."""
+    d = delimiter.encode()
+    patterns = (b" " + d, d + b" ", b" \n", b" \r\n", b"\n ", b' "' + d, d + b'" ')
+    return any(data.find(p) >= 0 for p in patterns) or data[:1] == b" "
+
+
+def read_file(path: Path, kind: str, data=None, today: dt.date | None = None) -> RawFile:
+    """Read ``path`` as an extract of ``kind``; raises FileRejected on structural problems.
+    ``data`` (bytes or a pyarrow Buffer) is the content when already in memory."""
+    spec = KINDS[kind]
+    if data is None:
+        data = open_bytes(path)
+    suffix = Path(path).suffix.lower()
+    warnings: list[str] = []
+    bad: list[BadRow] = []
+    encoding, delimiter, padded = "utf-8", None, True
+    if suffix == ".xlsx":
+        table, lines, notes = read_xlsx_bytes(data, spec)
+        warnings.extend(notes)
+    elif suffix == ".parquet":
+        table, lines = read_parquet_bytes(data)
+    else:
+        table, lines, bad, encoding, delimiter = read_csv_bytes(data)
+        padded = has_padded_values(data, delimiter)
+        if encoding == "cp1252":
+            warnings.append("filen är inte UTF-8; läst som Windows-1252")
+    table, lines = _drop_blank_rows(table, lines)
+    table = _conform(table, spec, lines, warnings)
+    name = Path(path).name
+    return RawFile(
+        path=Path(path), kind=kind, file_date=date_from_name(name, today), period=period_from_name(name),
+        table=table, rows_total=table.num_rows + len(bad), bad_rows=bad, warnings=warnings,
+        encoding=encoding, delimiter=delimiter, padded=padded,
+    )

@@ -1,0 +1,108 @@
+"""What is loaded: per source the data date and record count, and the last loads.
+
+Read from the published snapshot through the read-only :class:`Warehouse`,
+so ``status`` works while a load is building the next snapshot.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from data.warehouse import Warehouse
+from etl.loader import fmt_int
+
+SOURCE_NAMES = {
+    "spor": "SPOR (operationer)",
+    "ncr": "NCR (katarakt)",
+    "vtd": "Väntetidsdatabasen",
+    "vardenheter": "Vårdenheter",
+    "kva": "KVÅ-katalog",
+}
+OUTCOME_NAMES = {"loaded": "inläst", "rejected": "AVVISAD", "unchanged": "oförändrad"}
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def collect(warehouse_dir: Path, last: int = 10, rejections_for: str | None = None,
+            rejection_limit: int = 1000) -> dict:
+    """Status as plain data (what ``status --json`` prints)."""
+    wh = Warehouse(warehouse_dir, threads=1)
+    try:
+        if not wh.has_data:
+            return {"snapshot_id": None, "sources": [], "loads": [], "demo": False}
+        sources = [
+            {"source": s, "namn": SOURCE_NAMES.get(s, s), "data_date": _iso(d), "records": int(r),
+             "files_loaded": int(f), "last_loaded_at": _iso(t)}
+            for s, d, r, f, t in wh.rows(
+                "SELECT source, data_date, records, files_loaded, last_loaded_at FROM sources "
+                "ORDER BY list_position(['spor','ncr','vtd','vardenheter','kva'], source)")
+        ]
+        loads = [
+            {"file_id": i, "file": name, "kind": kind, "loaded_at": _iso(at), "rows": int(total),
+             "accepted": int(acc), "rejected": int(rej), "outcome": outcome, "message": msg}
+            for i, name, kind, at, total, acc, rej, outcome, msg in wh.rows(
+                "SELECT file_id, file_name, kind, loaded_at, rows_total, accepted, rejected, outcome, message "
+                "FROM load_history ORDER BY file_id DESC LIMIT ?", [last])
+        ]
+        info = dict(wh.rows("SELECT key, value FROM snapshot_info"))
+        out = {
+            "snapshot_id": wh.snapshot_id,
+            "created_at": info.get("created_at"),
+            "demo": info.get("demo") == "true",
+            "sources": sources,
+            "loads": loads,
+            "files_total": wh.rows("SELECT count(*) FROM load_history")[0][0],
+        }
+        if rejections_for is not None:
+            out["rejections"] = [
+                {"file": f, "line": line, "column": col, "value": val, "reason": reason}
+                for f, line, col, val, reason in wh.rows(
+                    """SELECT r.file_name, r.line, r.column_name, r.value, r.reason
+                       FROM rejections r
+                       WHERE r.file_id = (SELECT max(file_id) FROM load_history WHERE file_name = ?)
+                       ORDER BY r.line NULLS FIRST LIMIT ?""", [rejections_for, rejection_limit])
+            ]
+        return out
+    finally:
+        wh.close()
+
+
+def render(status: dict) -> str:
+    """Swedish text for people."""
+    if status["snapshot_id"] is None:
+        return "Inga data är inlästa ännu. Kör `python -m etl load KATALOG` eller `make run`."
+    lines = [f"Ögonblicksbild {status['snapshot_id']} (skapad {status.get('created_at')})"
+             + (" – DEMODATA" if status.get("demo") else "")]
+    lines.append("")
+    lines.append(f"{'Källa':<22} {'Datadatum':<11} {'Poster':>12} {'Filer':>7}")
+    for s in status["sources"]:
+        lines.append(f"{s['namn']:<22} {s['data_date'] or '–':<11} {fmt_int(s['records']):>12} "
+                     f"{fmt_int(s['files_loaded']):>7}")
+    if status["loads"]:
+        lines.append("")
+        lines.append(f"Senaste inläsningar ({len(status['loads'])} av {fmt_int(status['files_total'])}):")
+        for load in status["loads"]:
+            text = (f"  {load['loaded_at']}  {load['file']} ({load['kind']}): "
+                    f"{OUTCOME_NAMES.get(load['outcome'], load['outcome'])}, "
+                    f"{fmt_int(load['accepted'])} godkända, {fmt_int(load['rejected'])} avvisade rader")
+            if load["message"]:
+                text += f" – {load['message']}"
+            lines.append(text)
+    if "rejections" in status:
+        lines.append("")
+        if not status["rejections"]:
+            lines.append("Inga avvisade rader för den filen.")
+        for r in status["rejections"]:
+            where = f"rad {r['line']}" if r["line"] is not None else "hela filen"
+            col = f", kolumn {r['column']}" if r["column"] else ""
+            val = f" (värde: {r['value']!r})" if r["value"] is not None else ""
+            lines.append(f"  {r['file']}: {where}{col}: {r['reason']}{val}")
+    return "\n".join(lines)
