@@ -100,7 +100,7 @@ def unauthorized(message: str, reason: str, detail: str | None = None):
     state = get_state()
     next_path = current_next()
     if wants_json():
-        resp = jsonify({"error": "unauthorized", "reason": reason, "meddelande": message,
+        resp = jsonify({"error": "unauthorized", "reason": reason, "fel": message,
                         "login_url": login_url(next_path)})
         resp.status_code = 401
     elif state.mode == "dev":
@@ -119,7 +119,7 @@ def unauthorized(message: str, reason: str, detail: str | None = None):
 
 def forbidden(message: str = MSG_FORBIDDEN):
     if wants_json():
-        resp = jsonify({"error": "forbidden", "meddelande": message})
+        resp = jsonify({"error": "forbidden", "fel": message})
         resp.status_code = 403
         return resp
     from flask import make_response

@@ -103,7 +103,7 @@ def _register_error_handlers(server: Flask) -> None:
         if exc.description and exc.description != type(exc).description:
             message = exc.description  # a specific (Swedish) message from the view
         if _wants_json():
-            resp = jsonify({"error": exc.name.lower().replace(" ", "_"), "meddelande": message})
+            resp = jsonify({"error": exc.name.lower().replace(" ", "_"), "fel": message})
         else:
             resp = make_response(render_template("auth/error.html", title=title, message=message, reference=None))
         resp.status_code = exc.code
@@ -120,7 +120,7 @@ def _register_error_handlers(server: Flask) -> None:
         message = ("Ett internt fel inträffade. Felet är loggat; försök igen om en stund "
                    "eller kontakta förvaltningen och uppge referensen.")
         if _wants_json():
-            resp = jsonify({"error": "internal_error", "meddelande": message, "referens": reference})
+            resp = jsonify({"error": "internal_error", "fel": message, "referens": reference})
         else:
             resp = make_response(render_template("auth/error.html", title="Något gick fel", message=message,
                                                  reference=reference))

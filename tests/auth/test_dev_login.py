@@ -126,7 +126,7 @@ def test_expired_session_makes_dash_callbacks_401(app, auth_client):
     resp = auth_client.post("/_dash-update-component", json={"output": "x.children", "inputs": []})
     assert resp.status_code == 401
     body = resp.get_json()
-    assert body["reason"] == "expired" and "gått ut" in body["meddelande"]
+    assert body["reason"] == "expired" and "gått ut" in body["fel"]
 
 
 def test_activity_keeps_the_session_alive(app, auth_client):

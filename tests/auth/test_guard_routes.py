@@ -75,7 +75,7 @@ def test_anonymous_dev_mode_every_rule(app, client):
         else:
             assert resp.status_code == 401, f"{method} {url}: {resp.status_code}"
             body = resp.get_json()
-            assert body["error"] == "unauthorized" and "logga in" in body["meddelande"].lower()
+            assert body["error"] == "unauthorized" and "logga in" in body["fel"].lower()
             assert body["login_url"].startswith("/login?next=")
     # /, /<path:path>, /_dash-layout, -dependencies, -update-component, /_reload-hash, /admin/audit.csv, ...
     assert checked >= 7

@@ -107,15 +107,18 @@ def test_no_stack_traces_to_users(failing_app, caplog):
     assert "Traceback" not in text and "hemlig" not in text and "RuntimeError" not in text
     api = client.get("/api/v1/_test_boom")
     body = api.get_json()
-    assert api.status_code == 500 and body["error"] == "internal_error" and "internt fel" in body["meddelande"]
+    assert api.status_code == 500 and body["error"] == "internal_error" and "internt fel" in body["fel"]
     assert "hemlig" not in api.get_data(as_text=True)
     assert body["referens"] in caplog.text and "hemlig intern detalj" in caplog.text  # but it is logged
 
 
-def test_swedish_404_for_unknown_api_path(auth_client):
-    resp = auth_client.get("/api/v1/finns-inte")
+def test_swedish_404_for_unknown_api_paths(auth_client):
+    # Outside the API blueprint: the app-wide handler; never Dash's catch-all page.
+    resp = auth_client.get("/api/finns-inte")
     assert resp.status_code == 404
-    assert resp.get_json()["meddelande"] == "Adressen finns inte i den nationella lägesbilden."
+    assert resp.get_json()["fel"] == "Adressen finns inte i den nationella lägesbilden."
+    inside = auth_client.get("/api/v1/finns-inte")
+    assert inside.status_code == 404 and inside.is_json and "finns inte" in inside.get_json()["fel"]
 
 
 def test_unknown_dash_library_is_404_not_500(client):
