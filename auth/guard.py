@@ -277,11 +277,60 @@ def guard():
 
 
 def audit_api_call(response):
-    """after_request: every API call and export by a person is audited."""
+    """after_request: every API call and every export by a person is audited.
+
+    /api/...: action "api", or "export" for format=csv|xlsx.
+    Dash downloads (a dcc.Download "data" output carrying a file) are
+    audited as "export" with the file name, the view's address (Referer) and
+    the callback's small input values, whichever page made them.
+    """
     path = request.path
-    if not path.startswith("/api/") or not getattr(current_user, "is_authenticated", False):
+    if not getattr(current_user, "is_authenticated", False):
         return response
-    fmt = (request.args.get("format") or "json").lower()
-    action = "export" if fmt in ("csv", "xlsx") else "api"
-    audit.record_request(action, status=response.status_code, format=fmt)
+    if path.startswith("/api/"):
+        fmt = (request.args.get("format") or "json").lower()
+        action = "export" if fmt in ("csv", "xlsx") else "api"
+        audit.record_request(action, status=response.status_code, format=fmt)
+    elif path.endswith("/_dash-update-component") and response.status_code == 200:
+        _audit_dash_download(response)
     return response
+
+
+def _download_outputs(payload) -> list[str]:
+    outputs = payload.get("outputs") if isinstance(payload, dict) else None
+    if isinstance(outputs, dict):
+        outputs = [outputs]
+    return [o.get("id") for o in outputs or [] if isinstance(o, dict) and o.get("property") == "data"]
+
+
+def _audit_dash_download(response) -> None:
+    payload = request.get_json(silent=True)
+    ids = _download_outputs(payload)
+    if not ids:
+        return
+    try:
+        body = response.get_json(silent=True) or {}
+    except Exception:  # noqa: BLE001 - never let auditing break a response
+        return
+    for value in (body.get("response") or {}).values():
+        data = value.get("data") if isinstance(value, dict) else None
+        if not (isinstance(data, dict) and data.get("filename") and "content" in data):
+            continue
+        filename = str(data["filename"])[:200]
+        fmt = filename.rsplit(".", 1)[-1].lower() if "." in filename else None
+        params = {"fil": filename}
+        referrer = request.referrer or ""
+        if referrer:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(referrer)
+            params["vy"] = parts.path + (f"?{parts.query}" if parts.query else "")
+        inputs = {}
+        for item in (payload.get("inputs") or []) + (payload.get("state") or []):
+            if isinstance(item, dict) and isinstance(item.get("value"), (str, int, float, bool)):
+                key = f"{item.get('id')}.{item.get('property')}"
+                inputs[key] = item["value"] if not isinstance(item["value"], str) else item["value"][:300]
+        if inputs:
+            params["indata"] = inputs
+        audit.record_request("export", status=200, format=fmt, params=params,
+                             detail="nedladdning från sidan")

@@ -119,3 +119,44 @@ def test_admin_page_layout_refuses_a_reader_without_data(app, auth_client):
     text = json.dumps(page.get_json(), ensure_ascii=False)
     assert "Åtkomst nekad" in text
     assert "Granskningslogg" not in text and "Tilldelade roller" not in text
+
+
+def test_dash_downloads_are_audited_as_exports(app):
+    """Any page's dcc.Download that delivers a file is audited, without the page's help."""
+    from dash import Input, Output, State, dcc
+
+    from tests.auth.support import logged_in_client
+
+    dash_app = app.extensions["dash_app"]
+
+    @dash_app.callback(Output("test-dl", "data"), Input("test-dl-btn", "n_clicks"), State("test-dl-kva", "value"),
+                       prevent_initial_call=True)
+    def _download(_n, kva):
+        return dcc.send_bytes(b"a;b\r\n1;2\r\n", f"vantetider_{kva}.csv")
+
+    @dash_app.callback(Output("test-plain", "children"), Input("test-plain-btn", "n_clicks"),
+                       prevent_initial_call=True)
+    def _plain(n):
+        return f"klick {n}"
+
+    client = logged_in_client(app, *READER)
+    client.get("/_dash-dependencies")
+    resp = client.post("/_dash-update-component", headers={"Referer": "http://localhost/?kva=NGB&period=90"}, json={
+        "output": "test-dl.data", "outputs": {"id": "test-dl", "property": "data"},
+        "inputs": [{"id": "test-dl-btn", "property": "n_clicks", "value": 1}],
+        "state": [{"id": "test-dl-kva", "property": "value", "value": "NGB"}],
+        "changedPropIds": ["test-dl-btn.n_clicks"]})
+    assert resp.status_code == 200
+    entry = audit.recent(_db(app), action="export")[0]
+    assert entry.actor == devusers.pseudo_hsa_id("lasare") and entry.format == "csv"
+    params = json.loads(entry.params)
+    assert params["fil"] == "vantetider_NGB.csv" and params["vy"] == "/?kva=NGB&period=90"
+    assert params["indata"]["test-dl-kva.value"] == "NGB"
+    # Ordinary callbacks are not audited.
+    n_before = len(audit.recent(_db(app), limit=0))
+    plain = client.post("/_dash-update-component", json={
+        "output": "test-plain.children", "outputs": {"id": "test-plain", "property": "children"},
+        "inputs": [{"id": "test-plain-btn", "property": "n_clicks", "value": 2}], "state": [],
+        "changedPropIds": ["test-plain-btn.n_clicks"]})
+    assert plain.status_code == 200
+    assert len(audit.recent(_db(app), limit=0)) == n_before
