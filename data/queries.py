@@ -53,7 +53,8 @@ from data.schema import DEMO_HSA_PREFIX
 from data.warehouse import Warehouse
 
 PERIODS = (30, 90, 365)
-LEVELS = ("unit", "region")
+LEVELS = ("unit", "region")          # the table view's levels (and the API's)
+QUERY_LEVELS = LEVELS + ("nation",)  # "nation": one row pooling every unit, for a reference line
 ASA_CLASSES = (1, 2, 3, 4, 5, 6)
 PRIO_CATEGORIES = ("1v", "2v", "4v", "3m", "6m", "12m")
 ANESTESI_CATEGORIES = ("topikal", "lokal", "narkos")
@@ -379,7 +380,7 @@ def _waits_sql(level: str, source: str, fsql: str) -> str:
     """One scan of the group's rows for the last max(window, 365) days: the window
     statistics under FILTER (window and filters), the ASA 3–4 share over the last
     365 days without the filters, and the suppression, in one statement."""
-    key = "vardenhet_hsaid" if level == "unit" else "region_kod"
+    key = {"unit": "vardenhet_hsaid", "region": "region_kod", "nation": "'SE'"}[level]
     inwin = f"operation_datum > $lo{fsql}"
     asa = (
         "count(asa_klass) FILTER (WHERE operation_datum > $lo_asa) AS asa34_n, "
@@ -401,7 +402,7 @@ def _waits_sql(level: str, source: str, fsql: str) -> str:
             FROM operations
             WHERE kva_grupp = $kva AND source = $src AND NOT akut
               AND operation_datum > $lo_scan AND operation_datum <= $d
-            GROUP BY {key}
+            GROUP BY 1
             HAVING n > 0
         )
         SELECT id, n,
@@ -448,14 +449,18 @@ def waits_table(
     """The table view: n, median, p90, share within 90 days, ASA 3–4 share and
     freshness per unit (or region) for a KVÅ group, window and filters.
 
+    ``level="nation"`` gives one row (id ``SE``, "Hela riket") pooling every
+    operation, for a national reference line; its ``inaktuell`` counts the
+    inaktuella units among those listed, like a region's.
+
     Rows are ordered by median wait (suppressed rows last), then n descending,
     then name. The statistics and the suppression are one SQL statement over
     the sorted operations table; unit and region names are joined from small
     per-snapshot look-ups."""
     kva = normalise_kva(kva)
     period = _check_period(period)
-    if level not in LEVELS:
-        raise QueryError(f"level must be 'unit' or 'region', got {level!r}")
+    if level not in QUERY_LEVELS:
+        raise QueryError(f"level must be 'unit', 'region' or 'nation', got {level!r}")
     filters = filters or NO_FILTERS
     source = source_for(kva)
     filters.check(kva, source)
@@ -495,7 +500,10 @@ def waits_table(
         for row in stats:
             units = row.pop("units")
             namn, lat, lon = regions.get(row["id"], (None, None, None))
-            row.update(namn=namn or row["id"], region_kod=row["id"], region_namn=namn, lat=lat, lon=lon,
+            if level == "nation":
+                namn, lat, lon = "Hela riket", None, None
+            row.update(namn=namn or row["id"], region_kod=row["id"] if level == "region" else None,
+                       region_namn=namn if level == "region" else None, lat=lat, lon=lon,
                        antal_enheter=len(units))
             row["inaktuell"] = sum(1 for u in units if not latest.get(u, "") > stale_before)
             row["senaste_operation"] = max((latest.get(u, "") for u in units), default="") or None
@@ -793,25 +801,43 @@ def unit_case_mix(wh: Warehouse, hsaid: str, kva: str, period: int = 365) -> pd.
 def unit_vtd(wh: Warehouse, hsaid: str, kva: str | None = None) -> pd.DataFrame:
     """The unit's monthly wait-time-database figures for the operation phase
     (fas 2), summed over its groups (or for one group), oldest first.
+    Columns and measures: see :func:`vtd_monthly`."""
+    return vtd_monthly(wh, unit=hsaid, kva=kva)
+
+
+@cached
+def vtd_monthly(wh: Warehouse, unit: str | None = None, region: str | None = None,
+                kva: str | None = None) -> pd.DataFrame:
+    """Monthly wait-time-database figures for the operation phase (fas 2) of a
+    unit, a region or the nation (neither given), for one KVÅ group or all,
+    oldest month first. The units' counts are summed before dividing (METRICS.md).
 
     Columns: period, vantande, vantande_over_90, nya, genomforda,
     genomforda_inom_90, andel_vantande_inom_90 = (vantande - vantande_over_90) /
-    vantande, andel_genomforda_inom_90 = genomforda_inom_90 / genomforda (None
-    when the denominator is 0), netto_inflode = nya - genomforda (None when nya
-    is not reported), kotid_manader = vantande / mean genomforda of this and the
-    two previous months (None unless all three months are reported and the mean
-    is above 0). Counts are summed before dividing."""
-    params = {"h": hsaid}
-    group = ""
+    vantande, andel_genomforda_inom_90 = genomforda_inom_90 / genomforda (NaN
+    when the denominator is 0), netto_inflode = nya - genomforda (NaN when a
+    row of the month lacks nya), kotid_manader = vantande / mean genomforda of
+    this and the two previous months (NaN unless all three months are reported
+    and their mean is above 0)."""
+    if unit and region:
+        raise QueryError("give unit or region, not both")
+    where, params = ["fas = 2"], {}
+    if unit:
+        where.append("vardenhet_hsaid = $unit")
+        params["unit"] = unit
+    elif region:
+        where.append("region_kod = $region")
+        params["region"] = region
     if kva:
-        group, params["kva"] = " AND kva_grupp = $kva", normalise_kva(kva)
+        where.append("kva_grupp = $kva")
+        params["kva"] = normalise_kva(kva)
     df = wh.df(
         f"""
         SELECT period, sum(vantande) AS vantande, sum(vantande_over_90) AS vantande_over_90,
                CASE WHEN count(nya) = count(*) THEN sum(nya) END AS nya,
                sum(genomforda) AS genomforda, sum(genomforda_inom_90) AS genomforda_inom_90
         FROM vtd
-        WHERE vardenhet_hsaid = $h AND fas = 2{group}
+        WHERE {' AND '.join(where)}
         GROUP BY period ORDER BY period
         """,
         params,
