@@ -105,4 +105,12 @@ def open_db(settings) -> AuthDB:
     """The app database for these settings, migrated to the newest schema."""
     db = AuthDB(settings.effective_database_url, lock_dir=settings.data_dir)
     db.migrate()
+    if db.engine.dialect.name == "sqlite" and db.engine.url.database not in (None, "", ":memory:"):
+        # Password hashes and the audit log: readable by the service account only.
+        path = Path(db.engine.url.database)
+        if path.exists() and path.stat().st_mode & 0o077:
+            try:
+                path.chmod(0o600)
+            except PermissionError:
+                pass
     return db

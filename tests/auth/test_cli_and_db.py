@@ -109,6 +109,7 @@ def test_devinfo_creates_the_local_account_once(data_dir):
     assert "Användarnamn: dev" in first.stdout and "Lösenord:" in first.stdout
     pw_file = data_dir / "dev-password.txt"
     assert stat.S_IMODE(pw_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE((data_dir / "app.db").stat().st_mode) == 0o600  # hashes and audit: owner only
     password = pw_file.read_text().strip()
     assert len(password) >= 12 and password in first.stdout
     second = subprocess.run(cmd, cwd=ROOT, env=_env(data_dir), capture_output=True, text=True, timeout=120)
