@@ -225,3 +225,40 @@ def identify(header_value: str | None, cas: list[x509.Certificate],
              now: datetime | None = None) -> CertIdentity:
     """Parse and verify a forwarded certificate header in one step."""
     return verify_client_certificate(parse_forwarded_certificate(header_value), cas, now)
+
+
+class VerifiedCache:
+    """Remembers certificates that passed every check, so a page's dozens of
+    requests do not repeat the signature check. Only successes are kept; the
+    validity window is checked again on every hit; the trusted CAs never
+    change while the process runs (a CA file change needs a restart)."""
+
+    def __init__(self, cas: list[x509.Certificate], size: int = 1024):
+        import threading
+        from collections import OrderedDict
+
+        self.cas = cas
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: "OrderedDict[str, tuple[CertIdentity, datetime]]" = OrderedDict()
+
+    def identify(self, header_value: str | None, now: datetime | None = None) -> CertIdentity:
+        import hashlib
+
+        now = now or datetime.now(timezone.utc)
+        key = hashlib.sha256((header_value or "").encode("utf-8", "surrogatepass")).hexdigest()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+        if hit is not None:
+            ident, not_before = hit
+            if not_before <= now <= ident.not_after:
+                return ident
+        cert = parse_forwarded_certificate(header_value)
+        ident = verify_client_certificate(cert, self.cas, now)
+        with self._lock:
+            self._items[key] = (ident, cert.not_valid_before_utc)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return ident

@@ -177,7 +177,7 @@ def authenticate_certificate():
         return unauthorized(message, reason)
     header = environ.get(CERT_ENVIRON)
     try:
-        identity = certs.identify(header, state.cas)
+        identity = state.verified.identify(header)
     except certs.CertificateRejected as exc:
         audit.record_request("login_failed", status=401, detail=exc.reason,
                              subject=_claimed_hsa_id(header), db=state.db)

@@ -20,6 +20,13 @@ class AuthState:
     max_failures_per_user: int = 5
     max_failures_per_addr: int = 20
     failure_window: timedelta = timedelta(minutes=15)
+    verified: object = None  # certs.VerifiedCache in proxy mode
+
+    def __post_init__(self):
+        if self.verified is None and self.cas:
+            from auth.certs import VerifiedCache
+
+            self.verified = VerifiedCache(self.cas)
 
     @property
     def mode(self) -> str:

@@ -99,3 +99,19 @@ def test_ca_file_errors_are_clear(tmp_path, pki):
     leaf_only.write_text(pem(pki.certs["valid"]))
     with pytest.raises(certs.CAFileError, match="CA-certifikat"):
         certs.load_ca_file(leaf_only)
+
+
+def test_verified_cache_rechecks_validity_and_never_caches_failures(pki, cas):
+    cache = certs.VerifiedCache(cas, size=2)
+    header_value = pki.header("valid")
+    first = cache.identify(header_value)
+    assert cache.identify(header_value) is first  # served from the cache
+    with pytest.raises(certs.CertificateRejected) as info:
+        cache.identify(header_value, now=NOW + timedelta(days=400))
+    assert info.value.reason == "expired"
+    for _ in range(2):
+        with pytest.raises(certs.CertificateRejected):
+            cache.identify(pki.header("wrong_signature"))
+    cache.identify(pki.header("valid_other_person"))
+    cache.identify(pki.header("valid"))
+    assert len(cache._items) == 2
