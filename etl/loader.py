@@ -363,7 +363,8 @@ class FileLoader:
         if not res.rejected:
             return []
         return self.con.execute(
-            "SELECT line, column_name, value, reason FROM rejections WHERE file_id = ? "
+            "SELECT line, column_name, value, reason FROM rejections "
+            "WHERE file_id = ? AND (line IS NOT NULL OR column_name IS NOT NULL) "
             "ORDER BY line NULLS FIRST LIMIT ?", [res.file_id, limit]).fetchall()
 
     # -- applying ---------------------------------------------------------------------
