@@ -160,3 +160,29 @@ def test_dash_downloads_are_audited_as_exports(app):
         "changedPropIds": ["test-plain-btn.n_clicks"]})
     assert plain.status_code == 200
     assert len(audit.recent(_db(app), limit=0)) == n_before
+
+
+def test_admin_page_lists_the_load_history(data_dir):
+    from app import create_app
+    from tests.auth.support import ADMIN, logged_in_client
+    from tests.conftest import make_settings
+    from tests.factories import build_random_warehouse
+
+    build_random_warehouse(data_dir, seed=3)
+    app = create_app(make_settings(data_dir))
+    client = logged_in_client(app, *ADMIN, role="admin")
+    with app.test_request_context("/admin"):
+        from pages.admin import load_history_rows
+
+        rows = load_history_rows()
+    assert rows and {"file_name", "kind", "accepted", "rejected", "outcome"} <= set(rows[0])
+    client.get("/_dash-layout")
+    page = client.post("/_dash-update-component", json={
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/admin"},
+                   {"id": "_pages_location", "property": "search", "value": ""}],
+        "changedPropIds": ["_pages_location.pathname"], "state": []})
+    text = json.dumps(page.get_json(), ensure_ascii=False)
+    assert "Inläsningshistorik" in text and rows[0]["file_name"] in text and "inläst" in text
+    assert "Inga data är inlästa ännu" not in text
