@@ -109,7 +109,7 @@ def request_params() -> dict:
 
 def record_request(action: str, *, status: int | None = None, detail: str | None = None,
                    subject: str | None = None, params: dict | None = None,
-                   format: str | None = None, db: AuthDB | None = None) -> None:
+                   format: str | None = None, db: AuthDB | None = None, path: str | None = None) -> None:
     """Audit an event of the current request (who, where, path, parameters)."""
     from flask import current_app, request
     from flask_login import current_user
@@ -119,7 +119,7 @@ def record_request(action: str, *, status: int | None = None, detail: str | None
     if getattr(current_user, "is_authenticated", False):
         actor, actor_name = current_user.hsa_id, current_user.name
     record(db, action, actor=actor, actor_name=actor_name, subject=subject,
-           method=request.method, path=request.path,
+           method=request.method, path=path or request.path,
            params=params if params is not None else request_params(),
            format=format, status=status, detail=detail, remote_addr=request.remote_addr)
 

@@ -161,7 +161,7 @@ def refusal():
 def layout(**_):
     if not auth.current_user_is_admin():
         return refusal()
-    auth.audit_event("admin_view", params={})
+    auth.audit_event("admin_view", params={}, path="/admin")
     return html.Main([
         html.H1("Admin", className="h3 mb-3"),
         roles_section(),
