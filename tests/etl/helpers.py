@@ -47,7 +47,7 @@ KVA_HEADER = ["kod", "titel"]
 def spor_row(i: int, **changes) -> list[str]:
     units = (UNIT_A, UNIT_P)
     codes = ("NGB49", "NFB49", "JKA20")
-    start = dt.date(2026, 1, 5) + dt.timedelta(days=i % 200)
+    start = dt.date(2026, 1, 5) + dt.timedelta(days=i % 150)
     op = start + dt.timedelta(days=60 + i % 50)
     row = {
         "post_id": f"S{i:05d}", "vardenhet_hsaid": units[i % 2], "kva_kod": codes[i % 3],
