@@ -62,11 +62,23 @@ def _dev_secret(settings: Settings) -> str:
     """A per-installation random key for local use, kept in the data directory."""
     import secrets
 
+    import os
+    import time
+
     path = settings.data_dir / ".secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    try:  # O_EXCL: two gunicorn workers starting at once must end up with the same key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_hex(32))
+    for _ in range(50):  # the other worker may still be writing it
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} är tom; ta bort filen och starta om.")
 
 
 if __name__ == "__main__":
