@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -51,9 +50,11 @@ def is_missing(value) -> bool:
         return False
 
 
-def round_half_up(value: float, decimals: int = 0) -> Decimal:
-    quantum = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+def round_half_up(value: float, decimals: int = 0) -> int | float:
+    """Round half away from zero: 97.5 -> 98, 0.285 * 100 -> 29 (float noise removed first)."""
+    scaled = round(float(value) * 10 ** decimals, 9)
+    whole = math.floor(abs(scaled) + 0.5)
+    return math.copysign(whole, scaled) / 10 ** decimals if decimals else int(math.copysign(whole, scaled))
 
 
 def _group_thousands(digits: str) -> str:
@@ -72,8 +73,9 @@ def fmt_number(value, decimals: int = 0) -> str:
     """1234.5 -> "1 235" (decimals=0) or "1 234,5" (decimals=1); missing -> "–"."""
     if is_missing(value):
         return MISSING
-    text = format(round_half_up(value, decimals), "f")
-    if text in {"-0", "-0." + "0" * decimals}:
+    rounded = round_half_up(value, decimals)
+    text = f"{rounded:.{decimals}f}" if decimals else str(rounded)
+    if text.startswith("-") and float(text) == 0:
         text = text[1:]
     whole, _, frac = text.partition(".")
     out = _group_thousands(whole)

@@ -78,7 +78,7 @@ def table_data(wh, state: us.ViewState) -> dict:
     if state.hem:
         with_d = geo.with_distance(rows, origin)
         distances = {str(i): (None if pd.isna(km) else float(km)) for i, km in zip(with_d["id"], with_d["avstand_km"])}
-    records = result.records()
+    records = result.rows.to_dict("records")
     grid = cols.grid_rows(
         records, level=state.level, kva=kva, suppress_below=result.suppress_below,
         stale_days=result.stale_days, region_names=queries.region_names(wh), distances=distances,
@@ -393,6 +393,7 @@ def download(_csv, _xlsx, virtual_rows, url_state):
     from api import exports
 
     fmt_ = "xlsx" if dash.ctx.triggered_id == ids.JF_DL_XLSX else "csv"
+    k = _suppress_below()
     state = us.decode(url_state or "")
     if not state.kva:
         raise PreventUpdate
@@ -401,15 +402,19 @@ def download(_csv, _xlsx, virtual_rows, url_state):
     specs = data["specs"]
     rows = virtual_rows if virtual_rows is not None else data["rows"]
     df = pd.DataFrame(cols.export_frame_rows(rows, specs), columns=[s.field for s in specs])
-    columns = [(s.field, s.header) for s in specs]
+    columns = [(s.field, s.header, EXPORT_KINDS[s.kind]) for s in specs]
     result = data["result"]
     stamp = result.data_date.isoformat() if result.data_date else dt.date.today().isoformat()
     name = f"vantetider_{state.kva}_{state.period}d_{state.level}_{stamp}"
     if fmt_ == "csv":
-        return dcc.send_bytes(exports.to_csv_bytes(df, columns), f"{name}.csv")
+        return dcc.send_bytes(exports.to_csv_bytes(df, columns, suppress_below=k), f"{name}.csv")
     meta_lines = download_meta_lines(result, state)
-    return dcc.send_bytes(exports.to_xlsx_bytes(df, columns, f"{state.kva} {state.period} dagar", meta_lines),
+    return dcc.send_bytes(exports.to_xlsx_bytes(df, columns, f"{state.kva} {state.period} dagar", meta_lines,
+                                                suppress_below=k),
                           f"{name}.xlsx")
+
+
+EXPORT_KINDS = {"text": "text", "link": "text", "int": "int", "days": "days", "share": "share", "km": "number"}
 
 
 def download_meta_lines(result, state: us.ViewState) -> list[str]:

@@ -326,3 +326,12 @@ def test_assets_are_local_and_eval_free():
                     pytest.fail(f"{path.name} loads from the network: {line[:120]}")
     assert list(assets.glob("00-bootstrap-*.min.css"))
     assert (assets / "fonts" / "inter-latin-400-normal.woff2").exists()
+
+
+def test_rounding_is_half_up_without_float_noise():
+    assert fmt.fmt_share(0.285) == "29 %"      # 0.285 * 100 = 28.499999999999996 in floats
+    assert fmt.fmt_share(57 / 200) == "29 %"
+    assert fmt.fmt_share(0.2849) == "28 %"
+    assert fmt.fmt_number(1.005, 2) == "1,01"
+    assert fmt.fmt_number(-2.5) == "-3"
+    assert fmt.fmt_number(-0.04, 1) == "0,0"

@@ -54,13 +54,16 @@ def wait_rows(page, predicate=lambda rows: len(rows) > 0, what="rader i tabellen
 
 
 def pick_kva(page, text: str, option: str):
+    """Type into the procedure search and pick the suggestion starting with ``option``."""
     page.click("#jf-kva")
     search = page.locator("input.dash-dropdown-search")
     search.wait_for()
     search.press_sequentially(text, delay=60)
-    opt = page.locator("[role=listbox] [role=option]").filter(has_text=option)
+    opt = page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(rf"^{option} – "))
     opt.first.wait_for()
+    page.wait_for_timeout(700)  # suggestions for "kn" and "knä" may both arrive; let them settle
     opt.first.click()
+    page.wait_for_function(f"document.querySelector('#jf-kva-value').innerText.startsWith('{option} ')")
 
 
 def header_texts(page) -> list[str]:
@@ -187,7 +190,7 @@ def test_downloads_equal_the_rows_and_columns_on_screen(page):
     assert dl.value.suggested_filename.endswith(".xlsx")
     import openpyxl
 
-    ws = openpyxl.load_workbook(dl.value.path(), read_only=True).worksheets[0]
+    ws = openpyxl.load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()), read_only=True).worksheets[0]
     cells = [list(r) for r in ws.iter_rows(values_only=True)]
     start = next(i for i, r in enumerate(cells) if [str(c) for c in r[: len(headers)]] == headers)
     body = [r for r in cells[start + 1:] if any(c not in (None, "") for c in r)]
