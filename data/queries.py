@@ -45,6 +45,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from data import reference
@@ -352,6 +353,8 @@ class WaitsResult:
     filters: Filters = NO_FILTERS
     suppress_below: int = 5
     stale_days: int = STALE_DAYS
+    # The same rows as JSON-safe dicts, kept from the query (cheaper than converting the frame).
+    row_records: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def window(self) -> tuple[dt.date, dt.date] | None:
@@ -361,6 +364,9 @@ class WaitsResult:
         return self.data_date - dt.timedelta(days=self.period - 1), self.data_date
 
     def records(self) -> list[dict]:
+        """The rows as JSON-safe dicts (None for a missing value)."""
+        if self.row_records or self.rows.empty:
+            return [dict(r) for r in self.row_records]
         return records(self.rows)
 
 
@@ -421,19 +427,27 @@ def _sort_key(row: dict):
     return (median is None, median if median is not None else 0.0, -row["n"], row["namn"] or "")
 
 
+_FLOAT_COLUMNS = ("median", "p90", "andel_inom_90", "asa34_andel", "lat", "lon")
+
+
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """The rows as a DataFrame: statistics float64 (NaN = suppressed / missing),
+    counts int64, flags bool, text as pandas infers it. Built from numpy arrays
+    (constructing Series one by one costs several ms in pandas 3)."""
     data = {}
     for c in columns:
         values = [r[c] for r in rows]
-        if c in ("median", "p90", "andel_inom_90", "asa34_andel", "lat", "lon"):
-            data[c] = pd.Series([float("nan") if v is None else v for v in values], dtype="float64")
-        elif c in ("n", "antal_enheter") or (c == "inaktuell" and columns is REGION_ROW_COLUMNS):
-            data[c] = pd.Series(values, dtype="int64")
+        if c in _FLOAT_COLUMNS:
+            data[c] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        elif c in ("n", "antal_enheter") or (c == "inaktuell" and columns is not UNIT_ROW_COLUMNS):
+            data[c] = np.array(values, dtype="int64")
         elif c in ("suppressed", "inaktuell"):
-            data[c] = pd.Series(values, dtype="bool")
+            data[c] = np.array(values, dtype=bool)
         else:
-            data[c] = pd.Series(values, dtype="object")
-    return pd.DataFrame(data, columns=columns)
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            data[c] = array
+    return pd.DataFrame(data, columns=columns, copy=False)
 
 
 @cached
@@ -509,7 +523,7 @@ def waits_table(
             row["senaste_operation"] = max((latest.get(u, "") for u in units), default="") or None
     stats.sort(key=_sort_key)
     cols = UNIT_ROW_COLUMNS if level == "unit" else REGION_ROW_COLUMNS
-    return WaitsResult(rows=_frame(stats, cols), **base)
+    return WaitsResult(rows=_frame(stats, cols), row_records=tuple({c: r[c] for c in cols} for r in stats), **base)
 
 
 # ---------------------------------------------------------------------------
@@ -528,12 +542,16 @@ class TrendResult:
     demo: bool
     filters: Filters = NO_FILTERS
     suppress_below: int = 5
+    month_records: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def scope(self) -> str:
         return "unit" if self.unit else "region" if self.region else "nation"
 
     def records(self) -> list[dict]:
+        """The months as JSON-safe dicts (None for a suppressed statistic)."""
+        if self.month_records:
+            return [dict(m) for m in self.month_records]
         return records(self.months)
 
 
@@ -597,13 +615,24 @@ def trend(
         med.append(q[0] if ok else float("nan"))
         p90.append(q[1] if ok else float("nan"))
         a90_col.append(a90 if ok else float("nan"))
-    n_series = pd.Series(n_col, dtype="int64")
+    month_array = np.empty(len(months), dtype=object)
+    month_array[:] = months
     out = pd.DataFrame({
-        "month": pd.Series(months, dtype="object"), "n": n_series,
-        "median": pd.Series(med, dtype="float64"), "p90": pd.Series(p90, dtype="float64"),
-        "andel_inom_90": pd.Series(a90_col, dtype="float64"), "suppressed": n_series < suppress_below,
-    })
-    return TrendResult(months=out[cols], **base)
+        "month": month_array, "n": np.array(n_col, dtype="int64"),
+        "median": np.array(med, dtype="float64"), "p90": np.array(p90, dtype="float64"),
+        "andel_inom_90": np.array(a90_col, dtype="float64"),
+        "suppressed": np.array(n_col, dtype="int64") < suppress_below,
+    }, columns=cols, copy=False)
+
+    def none(v):
+        return None if v != v else v  # NaN -> None
+
+    recs = tuple(
+        {"month": m, "n": n, "median": none(a), "p90": none(b), "andel_inom_90": none(c),
+         "suppressed": n < suppress_below}
+        for m, n, a, b, c in zip(months, n_col, med, p90, a90_col)
+    )
+    return TrendResult(months=out, month_records=recs, **base)
 
 
 # ---------------------------------------------------------------------------
