@@ -160,16 +160,17 @@ def per_snapshot(func):
     @functools.wraps(func)
     def wrapper(wh: Warehouse, *args):
         sid = wh.snapshot_id
-        memo = wh.__dict__.setdefault("_query_memo", {})
-        if memo.get("__snapshot__") != sid:
-            memo.clear()
-            memo["__snapshot__"] = sid
-        key = (func.__qualname__, args)
+        store = wh.__dict__.setdefault("_query_memo", {})
+        key = (sid, func.__qualname__, args)
         try:
-            return memo[key]
+            return store[key]
         except KeyError:
-            value = memo[key] = func(wh, *args)
-            return value
+            pass
+        value = func(wh, *args)
+        for old in [k for k in list(store) if k[0] != sid]:  # a new snapshot: drop the old entries
+            store.pop(old, None)
+        store[key] = value
+        return value
 
     return wrapper
 

@@ -569,3 +569,16 @@ def test_vtd_sums_counts_before_dividing(worlds, scope):
             row["genomforda_inom_90"] / row["genomforda"])
     unit_means = v.assign(a=(v["vantande"] - v["vantande_over_90"]) / v["vantande"]).groupby("period")["a"].mean()
     assert not np.allclose(got["andel_vantande_inom_90"].values, unit_means.values)  # not a mean of shares
+
+
+def test_per_snapshot_lookups_follow_a_new_snapshot(tmp_path):
+    wh = make_wh(tmp_path, [unit(U[0])], [op(U[0], "NGB01", 0, 10)] * 5)
+    assert Q.data_date(wh, "spor") == D
+    assert Q.waits_table(wh, "NGB", 30).records()[0]["senaste_operation"] == D.isoformat()
+    later = D + dt.timedelta(days=3)
+    build_warehouse(tmp_path, pd.DataFrame([unit(U[0]), unit(U[1])]),
+                    pd.DataFrame([op(U[0], "NGB01", 0, 10, d=later)] * 5 + [op(U[1], "NGB01", 0, 10, d=later)]))
+    assert Q.data_date(wh, "spor") == later
+    rows = {r["id"]: r for r in Q.waits_table(wh, "NGB", 30).records()}
+    assert rows[U[0]]["senaste_operation"] == later.isoformat() and U[1] in rows
+    assert len({k[0] for k in wh.__dict__["_query_memo"]}) == 1  # old entries dropped
