@@ -582,3 +582,15 @@ def test_per_snapshot_lookups_follow_a_new_snapshot(tmp_path):
     rows = {r["id"]: r for r in Q.waits_table(wh, "NGB", 30).records()}
     assert rows[U[0]]["senaste_operation"] == later.isoformat() and U[1] in rows
     assert len({k[0] for k in wh.__dict__["_query_memo"]}) == 1  # old entries dropped
+
+
+def test_unit_page_queries_for_a_unit_without_operations(worlds):
+    _, _, wh = worlds[1]
+    nobody = "SE2321000016-NOBODY"
+    assert Q.unit_info(wh, nobody) is None
+    assert Q.unit_group_mix(wh, nobody).empty
+    assert Q.unit_groups(wh, nobody).empty
+    assert Q.unit_vtd(wh, nobody).empty
+    mix = Q.unit_case_mix(wh, nobody, "CJC")
+    assert list(mix["kategori"]) == ["topikal", "lokal", "narkos", "saknas"] and (mix["n"] == 0).all()
+    assert Q.trend(wh, "NGB", unit=nobody).records()[-1]["n"] == 0
