@@ -404,7 +404,7 @@ def _waits_sql(level: str, source: str, fsql: str) -> str:
             SELECT {key} AS id,
                    count(*) FILTER (WHERE {inwin}) AS n,
                    quantile_cont(vantedagar, [0.5, 0.9]) FILTER (WHERE {inwin}) AS q,
-                   avg(CASE WHEN vantedagar <= 90 THEN 1.0 ELSE 0.0 END) FILTER (WHERE {inwin}) AS a90,
+                   avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END) FILTER (WHERE {inwin}) AS a90,
                    {asa}, {extra}
             FROM operations
             WHERE kva_grupp = $kva AND source = $src AND NOT akut
@@ -599,7 +599,7 @@ def trend(
             f"""
             SELECT year(operation_datum) AS y, month(operation_datum) AS m, count(*) AS n,
                    quantile_cont(vantedagar, [0.5, 0.9]) AS q,
-                   avg(CASE WHEN vantedagar <= 90 THEN 1.0 ELSE 0.0 END) AS a90
+                   avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END) AS a90
             FROM operations
             WHERE kva_grupp = $kva AND source = $src AND NOT akut
               AND operation_datum >= $first AND operation_datum <= $d {fsql}{scope}
