@@ -242,8 +242,9 @@ def main(argv=None) -> int:
     groups = [g for g, in con.execute(
         "SELECT kva_grupp FROM operations WHERE NOT akut GROUP BY 1 ORDER BY count(*) DESC LIMIT 40").fetchall()]
     unit_groups = con.execute(
-        """SELECT vardenhet_hsaid, kva_grupp FROM operations WHERE NOT akut
-           GROUP BY 1, 2 HAVING count(*) > 50 ORDER BY hash(vardenhet_hsaid || kva_grupp) LIMIT 60""").fetchall()
+        """SELECT o.vardenhet_hsaid, o.kva_grupp, any_value(u.region_kod)
+           FROM operations o JOIN units u USING (vardenhet_hsaid) WHERE NOT o.akut
+           GROUP BY 1, 2 HAVING count(*) > 50 ORDER BY hash(o.vardenhet_hsaid || o.kva_grupp) LIMIT 60""").fetchall()
     con.close()
     log(f"{n_ops:,} operationer, {len(groups)} grupper i testet")
 
@@ -265,7 +266,7 @@ def main(argv=None) -> int:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             table_body, table_headers = capture(browser, ours.url, "/?kva=NGB&period=90&level=unit",
                                                 "jf-grid.rowData", cookies, ready=".ag-row")
-            uid, ugroup = unit_groups[0]
+            uid, ugroup, _ = unit_groups[0]
             trend_body, trend_headers = capture(browser, ours.url, f"/enhet/{uid}?kva={ugroup}",
                                                 "eh-trend.figure", cookies, ready="#eh-trend .js-plotly-plot")
             naive_body, naive_headers = capture(browser, naive.url, "/", "grid.rowData", ready=".ag-row")
@@ -300,10 +301,10 @@ def main(argv=None) -> int:
 
             trend_bodies = []
             for i in range(args.requests):
-                u, g = unit_groups[i % len(unit_groups)]
+                u, g, region = unit_groups[i % len(unit_groups)]
                 b = copy.deepcopy(trend_body)
                 set_input(b, "eh-kva", g)
-                set_input(b, "eh-hsa", u)
+                set_input(b, "eh-hsa", {"id": u, "region_kod": region, "region_namn": None})
                 trend_bodies.append(b)
             time_posts(session, ours.url, trend_bodies[:5], trend_headers, "figure")
             trend_t = time_posts(session, ours.url, trend_bodies, trend_headers, "figure")
@@ -340,7 +341,9 @@ def main(argv=None) -> int:
          "≤ 300 " + ("OK" if r["ours"] <= 300 else "EJ UPPNÅTT")),
         ("Navigering → fylld tabell (ms, median)", f"{n['ours_median']:.0f}", f"{n['naive_median']:.0f}", ""),
     ]
-    print(f"\nNationell demo: {n_ops:,} operationer. Tabell: {t['n_ours']} anrop (appen), {t['n_naive']} "
+    print(f"\nMaskinens last (1/5/15 min) vid slutet: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"på {os.cpu_count()} kärnor.")
+    print(f"Nationell demo: {n_ops:,} operationer. Tabell: {t['n_ours']} anrop (appen), {t['n_naive']} "
           "(baslinjen); kall resultatcache (NullCache); tid = HTTP tur och retur på 127.0.0.1.".replace(",", " "))
     w = max(len(x[0]) for x in rows)
     print(f"{'mått'.ljust(w)}  {'appen':>8}  {'baslinje':>9}  mål")

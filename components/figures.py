@@ -1,7 +1,10 @@
 """Plotly figures with one consistent look (colours, font, Swedish separators).
 
-Pure functions: data in, ``plotly.graph_objects.Figure`` out. Every graph is
-shown with ``GRAPH_CONFIG`` (Plotly's Swedish locale, served from
+Pure functions: data in, a Plotly figure out as a plain dict
+``{"data": [...], "layout": {...}}`` (what dcc.Graph takes). Plain dicts, not
+``plotly.graph_objects.Figure``: the latter validates every property and
+costs ~30 ms per chart, more than the query behind it. Every graph is shown
+with ``GRAPH_CONFIG`` (Plotly's Swedish locale, served from
 assets/plotly-locale-sv.js, and no link to Plotly's cloud).
 """
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 from typing import Iterable
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from components import format as fmt
 
@@ -34,8 +36,7 @@ GRAPH_CONFIG = {
 
 def base_layout(title: str | None = None, height: int = 380) -> dict:
     """The shared layout: Swedish separators (decimal comma, space), one font, calm grid."""
-    return dict(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
+    layout = dict(
         height=height,
         separators=", ",
         font=dict(family=FONT, size=13, color="#212529"),
@@ -47,18 +48,19 @@ def base_layout(title: str | None = None, height: int = 380) -> dict:
         xaxis=dict(showgrid=False, linecolor="#adb5bd", ticks="outside"),
         yaxis=dict(gridcolor="#e9ecef", zeroline=False, rangemode="tozero"),
     )
+    if title:
+        layout["title"] = dict(text=title, x=0, xanchor="left", font=dict(size=16))
+    return layout
 
 
-def empty_figure(message: str, height: int = 240) -> go.Figure:
+def empty_figure(message: str, height: int = 240) -> dict:
     """A figure that says why it is empty."""
-    fig = go.Figure()
     layout = base_layout(height=height)
     layout["xaxis"] = dict(visible=False)
     layout["yaxis"] = dict(visible=False)
     layout["annotations"] = [dict(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                                   font=dict(size=14, color="#495057"))]
-    fig.update_layout(**layout)
-    return fig
+    return {"data": [], "layout": layout}
 
 
 def _month_dates(months: Iterable[str]) -> list[str]:
@@ -91,7 +93,7 @@ def trend_figure(
     region_label: str = "Regionen",
     title: str | None = None,
     suppress_below: int = 5,
-) -> go.Figure:
+) -> dict:
     """18-month trend: the unit's median, p90 and n against national and regional median.
 
     Each frame has columns month ("YYYY-MM"), n, median, p90, suppressed.
@@ -99,44 +101,44 @@ def trend_figure(
     """
     if unit is None or len(unit) == 0:
         return empty_figure("Inga operationer under perioden.")
-    fig = go.Figure()
+    data: list[dict] = []
     x = _month_dates(unit["month"])
     n_values = [0 if fmt.is_missing(v) else int(v) for v in unit["n"]]
     n_text = [fmt.fmt_n(v, bool(s), suppress_below) for v, s in
               zip(unit["n"], unit["suppressed"] if "suppressed" in unit.columns else [False] * len(unit))]
     # n bars on the base axis (right side) so that the wait lines, on the
     # overlaying axis, are drawn on top of them.
-    fig.add_bar(
-        x=x, y=n_values, name="Antal operationer (enheten)", yaxis="y",
-        marker_color=COLORS["volume"], customdata=n_text,
+    data.append(dict(
+        type="bar", x=x, y=n_values, name="Antal operationer (enheten)", yaxis="y",
+        marker=dict(color=COLORS["volume"]), customdata=n_text,
         hovertemplate="%{customdata} operationer<extra>Antal</extra>",
-    )
-    fig.add_scatter(
-        x=x, y=_values(unit, "p90"), name=f"{unit_label}: 90:e percentil", mode="lines+markers",
+    ))
+    data.append(dict(
+        type="scatter", x=x, y=_values(unit, "p90"), name=f"{unit_label}: 90:e percentil", mode="lines+markers",
         line=dict(color=COLORS["unit_p90"], width=2, dash="dash"), marker=dict(size=5),
         customdata=_hover_days(unit, "p90", suppress_below),
         hovertemplate="%{customdata}<extra>90:e percentil</extra>", connectgaps=False, yaxis="y2",
-    )
-    fig.add_scatter(
-        x=x, y=_values(unit, "median"), name=f"{unit_label}: median", mode="lines+markers",
+    ))
+    data.append(dict(
+        type="scatter", x=x, y=_values(unit, "median"), name=f"{unit_label}: median", mode="lines+markers",
         line=dict(color=COLORS["unit"], width=3), marker=dict(size=6),
         customdata=_hover_days(unit, "median", suppress_below),
         hovertemplate="%{customdata}<extra>Median</extra>", connectgaps=False, yaxis="y2",
-    )
+    ))
     if region is not None and len(region):
-        fig.add_scatter(
-            x=_month_dates(region["month"]), y=_values(region, "median"), name=f"{region_label}: median",
+        data.append(dict(
+            type="scatter", x=_month_dates(region["month"]), y=_values(region, "median"), name=f"{region_label}: median",
             mode="lines", line=dict(color=COLORS["region"], width=2, dash="dot"),
             customdata=_hover_days(region, "median", suppress_below),
             hovertemplate="%{customdata}<extra>" + region_label + "</extra>", yaxis="y2",
-        )
+        ))
     if national is not None and len(national):
-        fig.add_scatter(
-            x=_month_dates(national["month"]), y=_values(national, "median"), name="Riket: median",
+        data.append(dict(
+            type="scatter", x=_month_dates(national["month"]), y=_values(national, "median"), name="Riket: median",
             mode="lines", line=dict(color=COLORS["national"], width=2),
             customdata=_hover_days(national, "median", suppress_below),
             hovertemplate="%{customdata}<extra>Riket</extra>", yaxis="y2",
-        )
+        ))
     layout = base_layout(title, height=420)
     max_n = max(n_values) if n_values else 0
     layout["yaxis"] = dict(title=dict(text="Antal operationer"), side="right", showgrid=False,
@@ -145,12 +147,11 @@ def trend_figure(
                             gridcolor="#e9ecef", zeroline=False, rangemode="tozero", tickformat=",d")
     layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
     layout["barmode"] = "overlay"
-    fig.update_layout(**layout)
-    return fig
+    return {"data": data, "layout": layout}
 
 
 def share_bar_figure(labels: list[str], counts: list[int], *, title: str | None = None,
-                     suppress_below: int = 5, height: int | None = None) -> go.Figure:
+                     suppress_below: int = 5, height: int | None = None) -> dict:
     """Horizontal bars of shares (a mix: KVÅ groups, ASA classes, priorities, anaesthesia).
 
     Shares are of the total; the hover shows the share and the count ("<5" for small counts).
@@ -162,11 +163,11 @@ def share_bar_figure(labels: list[str], counts: list[int], *, title: str | None 
     text = [fmt.fmt_share(s) for s in shares]
     hover = [f"{fmt.fmt_share(s)} ({fmt.fmt_n(c, False, suppress_below)} operationer)"
              for s, c in zip(shares, counts)]
-    fig = go.Figure(go.Bar(
-        x=shares, y=labels, orientation="h", marker_color=COLORS["bars"], text=text,
+    data = [dict(
+        type="bar", x=shares, y=labels, orientation="h", marker=dict(color=COLORS["bars"]), text=text,
         textposition="outside", cliponaxis=False, customdata=hover,
         hovertemplate="%{y}: %{customdata}<extra></extra>",
-    ))
+    )]
     layout = base_layout(title, height=height or max(160, 48 + 30 * len(labels)))
     layout["hovermode"] = "closest"
     layout["xaxis"] = dict(tickformat=".0%", range=[0, min(1.0, max(shares) * 1.25 + 0.05)],
@@ -174,11 +175,10 @@ def share_bar_figure(labels: list[str], counts: list[int], *, title: str | None 
     layout["yaxis"] = dict(autorange="reversed", automargin=True)
     layout["margin"].update(l=16)
     layout["showlegend"] = False
-    fig.update_layout(**layout)
-    return fig
+    return {"data": data, "layout": layout}
 
 
-def vtd_figure(df: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+def vtd_figure(df: pd.DataFrame, *, title: str | None = None) -> dict:
     """Wait-time database: waiting at month end (and beyond 90 days) and completed per month.
 
     Columns: period ("YYYY-MM"), vantande, vantande_over_90, genomforda.
@@ -186,17 +186,17 @@ def vtd_figure(df: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     if df is None or len(df) == 0:
         return empty_figure("Enheten rapporterar inte till väntetidsdatabasen för gruppen.")
     x = _month_dates(df["period"])
-    fig = go.Figure()
-    fig.add_bar(x=x, y=df["genomforda"], name="Genomförda under månaden", marker_color=COLORS["volume"],
-                hovertemplate="%{y:,.0f}<extra>Genomförda</extra>")
-    fig.add_scatter(x=x, y=df["vantande"], name="Väntande vid månadens slut", mode="lines+markers",
-                    line=dict(color=COLORS["unit"], width=3),
-                    hovertemplate="%{y:,.0f}<extra>Väntande</extra>")
-    fig.add_scatter(x=x, y=df["vantande_over_90"], name="Varav väntat mer än 90 dagar", mode="lines+markers",
-                    line=dict(color=COLORS["region"], width=2, dash="dot"),
-                    hovertemplate="%{y:,.0f}<extra>Mer än 90 dagar</extra>")
+    ints = lambda col: [int(v) for v in df[col]]  # noqa: E731 - JSON-safe ints
+    data = [
+        dict(type="bar", x=x, y=ints("genomforda"), name="Genomförda under månaden",
+             marker=dict(color=COLORS["volume"]), hovertemplate="%{y:,.0f}<extra>Genomförda</extra>"),
+        dict(type="scatter", x=x, y=ints("vantande"), name="Väntande vid månadens slut", mode="lines+markers",
+             line=dict(color=COLORS["unit"], width=3), hovertemplate="%{y:,.0f}<extra>Väntande</extra>"),
+        dict(type="scatter", x=x, y=ints("vantande_over_90"), name="Varav väntat mer än 90 dagar",
+             mode="lines+markers", line=dict(color=COLORS["region"], width=2, dash="dot"),
+             hovertemplate="%{y:,.0f}<extra>Mer än 90 dagar</extra>"),
+    ]
     layout = base_layout(title, height=360)
     layout["yaxis"].update(title=dict(text="Antal patienter"), tickformat=",d")
     layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
-    fig.update_layout(**layout)
-    return fig
+    return {"data": data, "layout": layout}

@@ -15,7 +15,6 @@ from urllib.parse import quote
 import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
-from dash.exceptions import PreventUpdate
 
 from components import controls as ctl
 from components import figures
@@ -115,7 +114,8 @@ def layout(hsa_id: str | None = None, **query):
 
     return html.Main(
         [
-            dcc.Store(id=EH_HSA, data=hsa_id),
+            dcc.Store(id=EH_HSA, data={"id": hsa_id, "region_kod": info["region_kod"],
+                                       "region_namn": info.get("region_namn")}),
             dcc.Store(id=EH_STATE),
             html.Div(id=ids.EH_URL_SINK, style={"display": "none"}),
             dcc.Link("← Tillbaka till Jämför enheter", href=back_href, id=ids.EH_BACK, className="small"),
@@ -175,24 +175,22 @@ def layout(hsa_id: str | None = None, **query):
     Input(ids.EH_KVA, "value"),
     State(EH_HSA, "data"),
 )
-def update_trend(kva, hsa_id):
+def update_trend(kva, unit):
     """The unit's 18-month trend for the group against its region and the nation."""
-    if not kva or not hsa_id:
+    if not kva or not unit:
         return figures.empty_figure("Enheten har inga operationer att visa."), "", dash.no_update
     wh = get_warehouse()
     settings = get_settings()
-    info = queries.unit_info(wh, hsa_id, stale_days=settings.stale_days)
-    if info is None:
-        raise PreventUpdate
+    hsa_id, region_kod = unit["id"], unit["region_kod"]
+    region_label = f"Region {unit.get('region_namn') or region_kod}"
     k = settings.suppress_below
-    unit = queries.trend(wh, kva, unit=hsa_id, suppress_below=k)
-    region = queries.trend(wh, kva, region=info["region_kod"], suppress_below=k)
+    own = queries.trend(wh, kva, unit=hsa_id, suppress_below=k)
+    region = queries.trend(wh, kva, region=region_kod, suppress_below=k)
     nation = queries.trend(wh, kva, suppress_below=k)
-    region_label = f"Region {info.get('region_namn') or info['region_kod']}"
-    fig = figures.trend_figure(unit.months, nation.months, region.months, unit_label="Enheten",
+    fig = figures.trend_figure(own.months, nation.months, region.months, unit_label="Enheten",
                                region_label=region_label, suppress_below=k)
-    total = int(unit.months["n"].sum())
-    text = (f"{kva} – {unit.titel or ''} · {ctl.source_line(unit.source, unit.data_date)} · "
+    total = int(own.months["n"].sum())
+    text = (f"{kva} – {own.titel or ''} · {ctl.source_line(own.source, own.data_date)} · "
             f"{fmt.fmt_int(total)} operationer under de 18 månaderna. Månader med färre än {k} operationer "
             "visas utan median och percentil.")
     return fig, text, f"?kva={quote(kva)}"
@@ -230,12 +228,13 @@ def case_mix_label(dimension: str, kategori: str) -> str:
     Input(ids.EH_KVA, "value"),
     State(EH_HSA, "data"),
 )
-def update_mix_and_vtd(kva, hsa_id):
-    if not kva or not hsa_id:
+def update_mix_and_vtd(kva, unit):
+    if not kva or not unit:
         empty = figures.empty_figure("Ingen KVÅ-grupp vald.")
         return html.P("Ingen KVÅ-grupp vald."), empty, ""
     wh = get_warehouse()
     settings = get_settings()
+    hsa_id = unit["id"]
     mix = queries.unit_case_mix(wh, hsa_id, kva, 365)
     children = [html.P(f"{kva}: enhetens operationer de senaste 365 dagarna före datadatum.",
                        className="lb-source")]

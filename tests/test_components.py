@@ -209,30 +209,36 @@ def _months(n=18, suppressed_at=(2,)):
 def test_trend_figure_look_and_gaps():
     unit, nation, region = _months(), _months(suppressed_at=()), _months(suppressed_at=())
     fig = figures.trend_figure(unit, nation, region, region_label="Region Skåne")
-    names = [t.name for t in fig.data]
-    assert names == ["Antal operationer (enheten)", "Enheten: 90:e percentil", "Enheten: median",
-                     "Region Skåne: median", "Riket: median"]
-    median = fig.data[2]
-    assert median.y[2] is None and median.y[3] == 53.0       # suppressed month is a gap
-    assert median.customdata[2] == "färre än 5 operationer"
-    assert fig.data[0].customdata[2] == "<5"
-    assert fig.layout.separators == ", "
-    assert fig.layout.font.family.startswith("Inter")
-    assert list(fig.data[0].x)[0] == "2025-06-01" and len(fig.data[0].x) == 18
-    assert fig.data[2].yaxis == "y2" and fig.data[0].yaxis == "y"
+    data, layout = fig["data"], fig["layout"]
+    assert [t["name"] for t in data] == ["Antal operationer (enheten)", "Enheten: 90:e percentil",
+                                         "Enheten: median", "Region Skåne: median", "Riket: median"]
+    median = data[2]
+    assert median["y"][2] is None and median["y"][3] == 53.0       # suppressed month is a gap
+    assert median["customdata"][2] == "färre än 5 operationer"
+    assert data[0]["customdata"][2] == "<5"
+    assert layout["separators"] == ", "
+    assert layout["font"]["family"].startswith("Inter")
+    assert data[0]["x"][0] == "2025-06-01" and len(data[0]["x"]) == 18
+    assert data[2]["yaxis"] == "y2" and data[0]["yaxis"] == "y"   # lines drawn above the n bars
+    json.dumps(fig)  # a plain, JSON-safe figure
+    import plotly.graph_objects as go
+    go.Figure(fig)  # and a valid Plotly figure
 
 
 def test_trend_figure_empty_says_why():
     fig = figures.trend_figure(pd.DataFrame(columns=["month", "n", "median", "p90", "suppressed"]))
-    assert "Inga operationer" in fig.layout.annotations[0].text
+    assert "Inga operationer" in fig["layout"]["annotations"][0]["text"]
 
 
 def test_share_bar_figure():
     fig = figures.share_bar_figure(["ASA 1", "ASA 2", "ASA 3"], [1, 3, 0])
-    assert list(fig.data[0].x) == [0.25, 0.75, 0.0]
-    assert list(fig.data[0].text) == ["25 %", "75 %", "0 %"]
-    assert "<5" in fig.data[0].customdata[0]
-    assert "Inga operationer" in figures.share_bar_figure(["a"], [0]).layout.annotations[0].text
+    bar = fig["data"][0]
+    assert bar["x"] == [0.25, 0.75, 0.0]
+    assert bar["text"] == ["25 %", "75 %", "0 %"]
+    assert "<5" in bar["customdata"][0]
+    assert "Inga operationer" in figures.share_bar_figure(["a"], [0])["layout"]["annotations"][0]["text"]
+    import plotly.graph_objects as go
+    go.Figure(fig)
 
 
 def test_graph_config_uses_swedish_locale_served_locally():
@@ -245,9 +251,12 @@ def test_vtd_figure():
     df = pd.DataFrame({"period": ["2026-09", "2026-10"], "vantande": [10, 12], "vantande_over_90": [1, 2],
                        "genomforda": [4, 5]})
     fig = figures.vtd_figure(df)
-    assert [t.name for t in fig.data] == ["Genomförda under månaden", "Väntande vid månadens slut",
-                                          "Varav väntat mer än 90 dagar"]
-    assert "väntetidsdatabasen" in figures.vtd_figure(df.iloc[0:0]).layout.annotations[0].text
+    assert [t["name"] for t in fig["data"]] == ["Genomförda under månaden", "Väntande vid månadens slut",
+                                                "Varav väntat mer än 90 dagar"]
+    assert fig["data"][1]["y"] == [10, 12]
+    assert "väntetidsdatabasen" in figures.vtd_figure(df.iloc[0:0])["layout"]["annotations"][0]["text"]
+    import plotly.graph_objects as go
+    go.Figure(fig)
 
 
 # ---- shell and controls -----------------------------------------------------
