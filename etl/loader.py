@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -78,6 +79,35 @@ class RunResult:
     @property
     def any_rejected(self) -> bool:
         return any(f.outcome == "rejected" for f in self.files)
+
+
+@dataclass
+class Prepared:
+    """A file hashed and read, ready to validate (made on a helper thread)."""
+
+    sha256: str | None
+    raw: readers.RawFile | None = None
+    error: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_file(path: Path, kind: str, known_hashes: set[str], today: dt.date | None) -> Prepared:
+    started = time.perf_counter()
+    try:
+        data = readers.open_bytes(path)
+        sha = readers.sha256_bytes(data)
+    except FileRejected as exc:
+        return Prepared(None, error=str(exc))
+    hashed = time.perf_counter()
+    phases = {"hash": hashed - started}
+    if sha in known_hashes:
+        return Prepared(sha, phases=phases)
+    try:
+        raw = readers.read_file(path, kind, data=data, today=today)
+    except FileRejected as exc:
+        return Prepared(sha, error=str(exc), phases=phases)
+    phases["read"] = time.perf_counter() - hashed
+    return Prepared(sha, raw=raw, phases=phases)
 
 
 # ---- which files -------------------------------------------------------------------
@@ -171,10 +201,6 @@ def _info(con, key: str, default: str | None = None) -> str | None:
     return rows[0][0] if rows else default
 
 
-def _set_info(con, key: str, value: str) -> None:
-    con.execute("INSERT OR REPLACE INTO snapshot_info VALUES (?, ?)", [key, value])
-
-
 # ---- one file --------------------------------------------------------------------------
 
 class FileLoader:
@@ -239,41 +265,36 @@ class FileLoader:
         self._store_file_level(res)
         return res
 
-    def load(self, path: Path, kind: str) -> FileResult:
+    def prepare(self, path: Path, kind: str) -> "Prepared":
+        """Hash and read a file (safe on another thread: no DuckDB here)."""
+        return prepare_file(path, kind, self.known_hashes, self.today)
+
+    def load(self, path: Path, kind: str, prepared: "Prepared | None" = None) -> FileResult:
         started = time.perf_counter()
-        res = FileResult(path, kind, "loaded")
+        prepared = prepared or self.prepare(path, kind)
+        res = FileResult(path, kind, "loaded", sha256=prepared.sha256, phases=dict(prepared.phases))
         try:
-            try:
-                data = readers.open_bytes(path)
-                res.sha256 = readers.sha256_bytes(data)
-                res.mark("hash", started)
-            except FileRejected as exc:
-                res.file_id = self._take_file_id()
-                return self._reject_file(res, str(exc))
-            if res.sha256 in self.known_hashes:
+            if prepared.sha256 is not None and prepared.sha256 in self.known_hashes:
                 res.outcome, res.message = "unchanged", "redan inläst (oförändrad)"
                 return res
             res.file_id = self._take_file_id()
-            try:
-                t = time.perf_counter()
-                raw = readers.read_file(path, kind, data=data, today=self.today)
-                res.mark("read", t)
-            except FileRejected as exc:
-                return self._reject_file(res, str(exc))
-            finally:
-                del data
+            if prepared.error is not None:
+                return self._reject_file(res, prepared.error)
+            raw = prepared.raw
+            if raw is None:          # hashed before an earlier file of this run made it known
+                raw = readers.read_file(path, kind, today=self.today)
             res.warnings = raw.warnings
             self._validate_and_apply(raw, res)
             if res.outcome == "loaded":
                 self.known_hashes.add(res.sha256)
             return res
         finally:
-            for name in ("raw", "dups", "bad", "cancels"):
+            for name in ("raw", "dups", "bad"):
                 try:
                     self.con.unregister(name)
                 except Exception:  # noqa: BLE001 - not registered on this path
                     pass
-            res.seconds = time.perf_counter() - started
+            res.seconds = time.perf_counter() - started + sum(prepared.phases.values())
 
     # -- validation ----------------------------------------------------------------
     def _trimmed_columns(self, raw: readers.RawFile) -> set[str]:
@@ -304,6 +325,12 @@ class FileLoader:
             extra.append("coalesce(n.status = 'makulerad', false) AS is_cancel")
         return f"(SELECT n.*, {', '.join(extra)} FROM ({n_sql}) n {' '.join(joins)}) p"
 
+    def _direct(self, raw: readers.RawFile) -> bool:
+        """The first big register file of a source with nothing stored or staged goes
+        straight into ``operations``, sorted, with the rules checked in the same pass."""
+        return (raw.kind in ("spor", "ncr") and raw.table.num_rows >= rules.SORTED_INSERT_ROWS
+                and not self._has_rows.get(raw.kind) and raw.kind not in self._staged)
+
     def _validate_and_apply(self, raw: readers.RawFile, res: FileResult) -> None:
         con = self.con
         spec = rules.KINDS[raw.kind]
@@ -312,41 +339,43 @@ class FileLoader:
         con.register("raw", raw.table)
         n_sql = rules.normalized_select(spec, "raw", self._trimmed_columns(raw))
         t = res.mark("trim-check", t)
-        keys = ", ".join(spec.unique_key)
-        dups = con.sql(f"SELECT {keys}, min(line) AS first_line FROM ({n_sql}) n "
-                       f"GROUP BY {keys} HAVING count(*) > 1").to_arrow_table()
-        if dups.num_rows:
-            con.register("dups", dups)
+        has_dups = self._find_duplicates(spec, n_sql, raw.table.num_rows)
         t = res.mark("duplicates", t)
-        p_sql = self._p_sql(raw, n_sql, dups.num_rows > 0)
-        bad = con.sql(rules.checked_select(spec, checks, p_sql)).to_arrow_table()
-        t = res.mark("rules", t)
-        if bad.num_rows:
-            con.register("bad", bad)
-        n_bad = bad.num_rows
+        p_sql = self._p_sql(raw, n_sql, has_dups)
         res.rows_total = raw.rows_total
-        res.rejected = n_bad + len(raw.bad_rows)
-        res.accepted = res.rows_total - res.rejected
-        detail_sql = rules.detail_select(checks, "bad", p_sql, "raw") if n_bad else None
-        share = res.rejected / res.rows_total if res.rows_total else 0.0
-        if share > rules.MAX_REJECTED_SHARE:
-            self._reject_file(res, (
-                f"för många felaktiga rader: {fmt_int(res.rejected)} av {fmt_int(res.rows_total)} "
-                f"({fmt_pct(share)}) bryter mot reglerna; gränsen är 5 %. Ingenting från filen har lagrats."))
-            self._store_bad_rows(res, raw.bad_rows[:MAX_DETAILS_REJECTED_FILE])
-            if detail_sql:
-                con.execute(f"""INSERT INTO rejections SELECT ?, ?, line, column_name, value, reason
-                                FROM ({detail_sql}) ORDER BY line LIMIT {MAX_DETAILS_REJECTED_FILE}""",
-                            [res.file_id, res.name])
-            res.details = self._first_details(res, raw)
-            return
-        valid = f"{p_sql} ANTI JOIN bad USING (line)" if n_bad else p_sql
-        apply = {"spor": self._apply_register, "ncr": self._apply_register, "vtd": self._apply_vtd,
-                 "vardenheter": self._apply_units, "kva": self._apply_kva}[raw.kind]
+        direct = self._direct(raw)
         con.execute("BEGIN TRANSACTION")
         try:
-            apply(raw, res, valid)
-            t = res.mark("apply", t)
+            n_bad = None
+            if direct:
+                inserted = self._insert_direct(raw, res, p_sql, checks)
+                t = res.mark("apply", t)
+                cancels = con.execute("SELECT count(*) FROM raw WHERE lower(trim(status)) = 'makulerad'"
+                                      ).fetchall()[0][0]
+                if cancels == 0 and inserted == raw.table.num_rows:
+                    n_bad = 0        # every row inserted: no rule broken, no second pass
+            if n_bad is None:
+                bad = con.sql(rules.checked_select(spec, checks, p_sql)).to_arrow_table()
+                if bad.num_rows:
+                    con.register("bad", bad)
+                n_bad = bad.num_rows
+                t = res.mark("rules", t)
+            res.rejected = n_bad + len(raw.bad_rows)
+            res.accepted = res.rows_total - res.rejected
+            detail_sql = rules.detail_select(checks, "bad", p_sql, "raw") if n_bad else None
+            share = res.rejected / res.rows_total if res.rows_total else 0.0
+            if share > rules.MAX_REJECTED_SHARE:
+                con.execute("ROLLBACK")
+                if n_bad:          # registered inside the rolled-back transaction
+                    con.register("bad", bad)
+                self._reject_many(raw, res, share, detail_sql)
+                return
+            if not direct:
+                valid = f"{p_sql} ANTI JOIN bad USING (line)" if n_bad else p_sql
+                apply = {"spor": self._apply_register, "ncr": self._apply_register, "vtd": self._apply_vtd,
+                         "vardenheter": self._apply_units, "kva": self._apply_kva}[raw.kind]
+                apply(raw, res, valid)
+                t = res.mark("apply", t)
             self._history(res)
             self._store_bad_rows(res, raw.bad_rows)
             if detail_sql:
@@ -355,8 +384,39 @@ class FileLoader:
             con.execute("COMMIT")
             res.mark("commit", t)
         except BaseException:
-            con.execute("ROLLBACK")
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
             raise
+        if direct:
+            self._has_rows[raw.kind] = True
+        res.details = self._first_details(res, raw)
+
+    def _find_duplicates(self, spec: rules.KindSpec, n_sql: str, rows: int) -> bool:
+        """Register ``dups`` (key, first_line) when a key repeats in the file. Big files are
+        first checked with distinct 64-bit hashes (as many as rows ⇒ no duplicate)."""
+        con = self.con
+        keys = ", ".join(spec.unique_key)
+        if rows >= 50_000:
+            distinct = con.execute(f"SELECT count(DISTINCT hash({keys})) FROM ({n_sql}) n").fetchall()[0][0]
+            if distinct == rows:
+                return False
+        dups = con.sql(f"SELECT {keys}, min(line) AS first_line FROM ({n_sql}) n "
+                       f"GROUP BY {keys} HAVING count(*) > 1").to_arrow_table()
+        if dups.num_rows:
+            con.register("dups", dups)
+        return dups.num_rows > 0
+
+    def _reject_many(self, raw, res: FileResult, share: float, detail_sql: str | None) -> None:
+        self._reject_file(res, (
+            f"för många felaktiga rader: {fmt_int(res.rejected)} av {fmt_int(res.rows_total)} "
+            f"({fmt_pct(share)}) bryter mot reglerna; gränsen är 5 %. Ingenting från filen har lagrats."))
+        self._store_bad_rows(res, raw.bad_rows[:MAX_DETAILS_REJECTED_FILE])
+        if detail_sql:
+            self.con.execute(f"""INSERT INTO rejections SELECT ?, ?, line, column_name, value, reason
+                                 FROM ({detail_sql}) ORDER BY line LIMIT {MAX_DETAILS_REJECTED_FILE}""",
+                             [res.file_id, res.name])
         res.details = self._first_details(res, raw)
 
     def _first_details(self, res: FileResult, raw: readers.RawFile, limit: int = 5) -> list[tuple]:
@@ -368,10 +428,8 @@ class FileLoader:
             "ORDER BY line NULLS FIRST LIMIT ?", [res.file_id, limit]).fetchall()
 
     # -- applying ---------------------------------------------------------------------
-    def _apply_register(self, raw, res, valid) -> None:
-        """Register rows go to the run's stage (merged once at the end, see merge_registers);
-        the first big file of a source with no stored rows goes straight in, sorted."""
-        con, source = self.con, raw.kind
+    @staticmethod
+    def _register_select(source: str, file_id: int, source_sql: str) -> str:
         start = "anmalan_datum" if source == "spor" else "beslut_datum"
         if source == "spor":
             spor_cols = "asa_klass::TINYINT, bortre_tidsgrans, NULL, NULL"
@@ -379,21 +437,26 @@ class FileLoader:
         else:
             spor_cols = "NULL, NULL, anestesi, oga"
             akut = "false"
-        select = f"""
+        return f"""
             SELECT '{source}', post_id, vardenhet_hsaid, unit_region, kva_kod, kva_kod[1:3] AS kva_grupp,
                    {start}_d, operation_datum_d AS operation_datum,
-                   (operation_datum_d - {start}_d)::INTEGER, {akut}, {spor_cols}, patient_lan, {res.file_id}
-            FROM {valid} WHERE NOT is_cancel"""
-        direct = (res.accepted >= rules.SORTED_INSERT_ROWS and not self._has_rows.get(source)
-                  and source not in self._staged)
-        if direct:
-            # Nothing of this source is stored or staged: no earlier version to replace.
-            con.execute(f"INSERT INTO operations {select} ORDER BY kva_grupp, operation_datum")
-            self._has_rows[source] = True
-            return
+                   (operation_datum_d - {start}_d)::INTEGER, {akut}, {spor_cols}, patient_lan, {file_id}
+            FROM {source_sql} WHERE NOT is_cancel"""
+
+    def _insert_direct(self, raw, res, p_sql: str, checks) -> int:
+        spec = rules.KINDS[raw.kind]
+        checked = f"(SELECT *, {rules.rule_case(spec, checks)} AS rule_no FROM {p_sql}) q"
+        select = self._register_select(raw.kind, res.file_id, checked)
+        return self.con.execute(
+            f"INSERT INTO operations {select} AND rule_no IS NULL ORDER BY kva_grupp, operation_datum"
+        ).fetchall()[0][0]
+
+    def _apply_register(self, raw, res, valid) -> None:
+        """Register rows go to the run's stage, merged once at the end (merge_registers)."""
+        con, source = self.con, raw.kind
         self._ensure_stage()
         con.execute(f"INSERT INTO touched SELECT '{source}', post_id, {res.file_id}, is_cancel FROM {valid}")
-        con.execute(f"INSERT INTO stage {select}")
+        con.execute(f"INSERT INTO stage {self._register_select(source, res.file_id, valid)}")
         self._staged.add(source)
 
     def _ensure_stage(self) -> None:
@@ -496,7 +559,6 @@ def _operations_ddl(name: str) -> str:
 def resort_operations(con, unsorted: int, force: bool = False) -> bool:
     """Rewrite ``operations`` sorted by (kva_grupp, operation_datum) when the rows
     appended unsorted are too many. Returns True when it re-sorted."""
-    _set_info(con, "operations_unsorted_rows", str(unsorted))
     total = con.execute("SELECT count(*) FROM operations").fetchall()[0][0]
     if not force and unsorted <= max(RESORT_MIN_ROWS, RESORT_SHARE * total):
         return False
@@ -505,12 +567,11 @@ def resort_operations(con, unsorted: int, force: bool = False) -> bool:
     con.execute("INSERT INTO operations_sorted SELECT * FROM operations ORDER BY kva_grupp, operation_datum")
     con.execute("DROP TABLE operations")
     con.execute("ALTER TABLE operations_sorted RENAME TO operations")
-    _set_info(con, "operations_unsorted_rows", "0")
     con.execute("COMMIT")
     return True
 
 
-def refresh_summaries(con, now: dt.datetime) -> None:
+def refresh_summaries(con, now: dt.datetime, unsorted_rows: int) -> None:
     """sources (data date, records, files) and snapshot_info, derived once per snapshot."""
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM sources")
@@ -535,13 +596,17 @@ def refresh_summaries(con, now: dt.datetime) -> None:
                files.last_loaded_at
         FROM names LEFT JOIN data USING (source) LEFT JOIN files USING (source)
     """)
-    demo = con.execute("SELECT count(*) > 0 FROM units WHERE starts_with(vardenhet_hsaid, ?)",
-                       [DEMO_HSA_PREFIX]).fetchall()[0][0]
-    _set_info(con, "demo", "true" if demo else "false")
-    _set_info(con, "created_at", now.isoformat(timespec="seconds"))
-    _set_info(con, "schema_version", str(SCHEMA_VERSION))
-    if _info(con, "operations_unsorted_rows") is None:
-        _set_info(con, "operations_unsorted_rows", "0")
+    con.execute("DELETE FROM snapshot_info WHERE key IN ('demo', 'created_at', 'schema_version', "
+                "'operations_unsorted_rows')")
+    con.execute("""
+        INSERT INTO snapshot_info
+        SELECT 'demo', CASE WHEN count(*) > 0 THEN 'true' ELSE 'false' END
+            FROM (SELECT 1 FROM units WHERE starts_with(vardenhet_hsaid, $prefix) LIMIT 1)
+        UNION ALL SELECT 'created_at', $created
+        UNION ALL SELECT 'schema_version', $version
+        UNION ALL SELECT 'operations_unsorted_rows', $unsorted""",
+                {"prefix": DEMO_HSA_PREFIX, "created": now.isoformat(timespec="seconds"),
+                 "version": str(SCHEMA_VERSION), "unsorted": str(unsorted_rows)})
     con.execute("COMMIT")
 
 
@@ -584,18 +649,26 @@ def load_paths(
                 seed_reference(con)
                 file_loader = FileLoader(con, sid, now, today)
                 changed = False
-                for path, kind in todo:
-                    if on_start:
-                        on_start(path, _size(path))
-                    res = file_loader.load(path, kind)
-                    results.append(res)
-                    changed |= res.outcome in ("loaded", "rejected")
-                    if on_file:
-                        on_file(res)
+                # Read the next file on a helper thread while this one is checked and applied
+                # (pyarrow and DuckDB both release the GIL).
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-read") as pool:
+                    ahead = pool.submit(file_loader.prepare, *todo[0])
+                    for i, (path, kind) in enumerate(todo):
+                        if on_start:
+                            on_start(path, _size(path))
+                        prepared = ahead.result()
+                        if i + 1 < len(todo):
+                            ahead = pool.submit(file_loader.prepare, *todo[i + 1])
+                        res = file_loader.load(path, kind, prepared)
+                        del prepared
+                        results.append(res)
+                        changed |= res.outcome in ("loaded", "rejected")
+                        if on_file:
+                            on_file(res)
                 if changed:
                     replaced, cancelled = file_loader.merge_registers()
-                    resort_operations(con, file_loader.unsorted_rows)
-                    refresh_summaries(con, now)
+                    unsorted = 0 if resort_operations(con, file_loader.unsorted_rows) else file_loader.unsorted_rows
+                    refresh_summaries(con, now, unsorted)
                     con.execute("CHECKPOINT")
                 con.close()
                 con = None

@@ -426,6 +426,8 @@ def open_bytes(path: Path):
 def has_padded_values(data, delimiter: str) -> bool:
     """True when some field may start or end with a space (a fast byte search,
     so that the common file of clean values is never trimmed value by value)."""
+    if data.find(b" ") < 0:       # the common case: no space anywhere (one memchr pass)
+        return False
     d = delimiter.encode()
     patterns = (b" " + d, d + b" ", b" \n", b" \r\n", b"\n ", b' "' + d, d + b'" ')
     return any(data.find(p) >= 0 for p in patterns) or data[:1] == b" "

@@ -77,7 +77,8 @@ class KindSpec:
 
 
 def _date_ok(col: str) -> str:
-    return f"({col} LIKE '____-__-__' AND TRY_CAST({col} AS DATE) IS NOT NULL)"
+    # ``{col}_d`` is TRY_CAST({col} AS DATE) in view p (see typed_columns)
+    return f"({col} LIKE '____-__-__' AND {col}_d IS NOT NULL)"
 
 
 def _nonneg_int_bad(col: str, required: bool) -> str:
@@ -318,15 +319,20 @@ def typed_columns(kind: str) -> list[str]:
     return []
 
 
-def checked_select(spec: KindSpec, checks: list[Check], view: str = "p") -> str:
-    """SELECT of (line, rule_no) for every row that breaks a rule; rule_no indexes ``checks``."""
+def rule_case(spec: KindSpec, checks: list[Check]) -> str:
+    """CASE expression over view p: the index of the first check a row breaks, else NULL."""
     whens = []
     for i, check in enumerate(checks):
         cond = check.bad
         if spec.is_register and not check.on_cancelled:
             cond = f"NOT is_cancel AND ({cond})"
         whens.append(f"WHEN {cond} THEN {i}")
-    case = "CASE " + " ".join(whens) + " END"
+    return "CASE " + " ".join(whens) + " END"
+
+
+def checked_select(spec: KindSpec, checks: list[Check], view: str = "p") -> str:
+    """SELECT of (line, rule_no) for every row that breaks a rule; rule_no indexes ``checks``."""
+    case = rule_case(spec, checks)
     return f"SELECT line, rule_no FROM (SELECT line, {case} AS rule_no FROM {view}) WHERE rule_no IS NOT NULL"
 
 
