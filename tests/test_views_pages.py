@@ -1,0 +1,122 @@
+"""The pages through the real Flask app (no browser): layouts from the URL,
+empty states, the unknown unit, and the table callback over HTTP checked
+against an independent pandas count of the generated data."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from tests.factories import build_random_warehouse
+
+
+def _page(name: str):
+    """A page module as Dash Pages imported it (sys.modules, not a package attribute)."""
+    import sys
+
+    return sys.modules[f"pages.{name}"]
+
+
+def _texts(node) -> str:
+    out = []
+
+    def walk(c):
+        if isinstance(c, str):
+            out.append(c)
+        elif isinstance(c, (list, tuple)):
+            for x in c:
+                walk(x)
+        elif hasattr(c, "children"):
+            walk(c.children)
+    walk(node)
+    return " ".join(out)
+
+
+@pytest.fixture
+def dataset(data_dir):
+    return build_random_warehouse(data_dir, seed=11, demo=True)
+
+
+def test_pages_without_data_say_so(app):
+    with app.test_request_context("/"):
+        assert "Inga data är inlästa ännu." in _texts(_page("jamfor").layout())
+        assert "Inga data är inlästa ännu." in _texts(_page("enhet").layout(hsa_id="SE1"))
+        assert "Inga data är inlästa ännu." in _texts(_page("om").layout())
+
+
+def test_layout_restores_state_from_query_and_unknown_unit(app, dataset):
+    from components import ids
+
+    jamfor, enhet = _page("jamfor"), _page("enhet")
+    with app.test_request_context("/"):
+        page = jamfor.layout(kva="cjc", period="365", level="region", asa="3", narkos="1", hem="Lund")
+        found = {}
+
+        def walk(c):
+            if hasattr(c, "id") and getattr(c, "id", None):
+                found[c.id] = c
+            for child in (c.children if isinstance(getattr(c, "children", None), list)
+                          else [getattr(c, "children", None)]):
+                if child is not None and not isinstance(child, str):
+                    walk(child)
+        walk(page)
+        assert found[ids.JF_KVA].value == "CJC"
+        assert found[ids.JF_PERIOD].value == 365 and found[ids.JF_LEVEL].value == "region"
+        assert found[ids.JF_ASA].value == []             # ASA does not apply to cataract (NCR)
+        assert found[ids.JF_NARKOS].value == [1] and found[ids.JF_HEM].value == "Lund"
+        assert found[ids.JF_SPOR_FILTERS].style == {"display": "none"}
+        assert found[ids.JF_STATE].data == "?kva=CJC&period=365&level=region&narkos=1&hem=Lund"
+        unknown = _texts(enhet.layout(hsa_id="SE9999999999-X"))
+        assert "Okänd enhet" in unknown and "SE9999999999-X" in unknown
+        known = _texts(enhet.layout(hsa_id=dataset.units["vardenhet_hsaid"][5], kva="NGB"))
+        assert dataset.units["namn"][5] in known and "Okänd enhet" not in known
+
+
+def test_table_callback_over_http_matches_independent_count(app, dataset):
+    from tests.auth.support import READER, logged_in_client
+
+    client = logged_in_client(app, *READER)
+    outputs = [("jf-grid", "rowData"), ("jf-grid", "columnDefs"), ("jf-source", "children"),
+               ("jf-count", "children"), ("jf-empty", "children"), ("jf-empty", "style"),
+               ("jf-grid-wrap", "style"), ("jf-spor-filters", "style"), ("jf-ncr-filters", "style")]
+    inputs = [("jf-kva", "value", "NGB"), ("jf-period", "value", 90), ("jf-level", "value", "unit"),
+              ("jf-asa", "value", [3, 4]), ("jf-prio", "value", []), ("jf-narkos", "value", []),
+              ("jf-hem", "value", "01")]
+    body = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": ["jf-kva.value"],
+        "state": [{"id": "jf-state", "property": "data", "value": "?kva=NGB"}],
+    }
+    r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert r.status_code == 200, r.data[:500]
+    rows = r.get_json()["response"]["jf-grid"]["rowData"]
+    assert rows
+
+    # Independent count: non-acute, not deleted NGB operations with ASA 3-4 in (D - 90, D].
+    ops = dataset.operations
+    ops = ops[ops["status"].fillna("") != "makulerad"]
+    d = dataset.end_date
+    op_date = ops["operation_datum"].map(lambda v: v if isinstance(v, dt.date) else v.date())
+    sel = ops[(ops["kva_kod"].str[:3] == "NGB") & (ops["akut"] != "J") & ops["asa_klass"].isin([3, 4])
+              & (op_date > d - dt.timedelta(days=90)) & (op_date <= d)]
+    expected = sel.groupby("vardenhet_hsaid").size().to_dict()
+    assert {r["id"] for r in rows} == set(expected)
+    for row in rows:
+        n = expected[row["id"]]
+        if n < 5:
+            assert row["suppressed"] and row["n_txt"] == "<5" and row["median"] is None
+        else:
+            assert row["n"] == n and row["n_txt"] == str(n)
+            waits = sorted((sel[sel["vardenhet_hsaid"] == row["id"]]["operation_datum"]
+                            - sel[sel["vardenhet_hsaid"] == row["id"]]["start_datum"]).map(lambda x: x.days))
+            mid = len(waits) // 2
+            median = waits[mid] if len(waits) % 2 else (waits[mid - 1] + waits[mid]) / 2
+            assert row["median"] == pytest.approx(median)
+        assert row["href"] == f"/enhet/{row['id']}?kva=NGB"
+        assert "avstand_km" in row  # home region 01 given: the distance column is there
+    response = r.get_json()["response"]
+    assert "ASA 3, 4" in json.dumps(response["jf-source"]["children"], ensure_ascii=False)
+    assert response["jf-ncr-filters"]["style"] == {"display": "none"}
