@@ -120,3 +120,41 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
     response = r.get_json()["response"]
     assert "ASA 3, 4" in json.dumps(response["jf-source"]["children"], ensure_ascii=False)
     assert response["jf-ncr-filters"]["style"] == {"display": "none"}
+
+
+def test_download_callback_writes_the_given_rows_and_is_audited(app, dataset):
+    import base64
+
+    from auth import audit
+    from tests.auth.support import READER, logged_in_client
+
+    client = logged_in_client(app, *READER)
+    grid = [
+        {"id": "B", "namn": "Enhet B", "region": "Skåne", "agarform": "privat", "n": None, "n_txt": "<5",
+         "suppressed": True, "median": None, "p90": None, "andel_inom_90": None, "asa34_andel": None,
+         "aktualitet": "aktuell"},
+        {"id": "A", "namn": "=Enhet A", "region": "Uppsala", "agarform": "offentlig", "n": 40, "n_txt": "40",
+         "suppressed": False, "median": 33.5, "p90": 70.25, "andel_inom_90": 0.9, "asa34_andel": 0.2,
+         "aktualitet": "inaktuell"},
+    ]
+    body = {
+        "output": "jf-download.data", "outputs": {"id": "jf-download", "property": "data"},
+        "inputs": [{"id": "jf-dl-csv", "property": "n_clicks", "value": 1},
+                   {"id": "jf-dl-xlsx", "property": "n_clicks", "value": None}],
+        "changedPropIds": ["jf-dl-csv.n_clicks"],
+        "state": [{"id": "jf-grid", "property": "virtualRowData", "value": grid},
+                  {"id": "jf-state", "property": "data", "value": "?kva=NGB&period=90&level=unit"}],
+    }
+    r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert r.status_code == 200, r.data[:500]
+    data = r.get_json()["response"]["jf-download"]["data"]
+    assert data["filename"].startswith("vantetider_NGB_90d_unit_") and data["filename"].endswith(".csv")
+    raw = base64.b64decode(data["content"])
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].split(";")[:4] == ["Enhet", "Region", "Ägarform", "Antal operationer"]
+    assert lines[1].split(";")[:4] == ["Enhet B", "Skåne", "privat", "<5"]
+    assert lines[2].startswith("'=Enhet A;Uppsala;offentlig;40;33,5;70,25;0,9;0,2;inaktuell")
+    entries = audit.recent(app.extensions["auth_db"], action="export")
+    # auth/ audits every download from a page (one entry, with the view's query).
+    assert len(entries) == 1 and entries[0].format == "csv" and "kva=NGB" in entries[0].params
