@@ -9,11 +9,12 @@ by row in Python.
 Columns are referred to by name in two views the loader builds per file:
 
 ``n`` — the normalised text of each column (trimmed if the file has padded
-values, upper/lower-cased where the rule says, empty → NULL), plus ``line``;
+values, upper/lower-cased where the rule says, empty → NULL), plus ``line``
+and ``file_no`` (several small files of one kind are checked together);
 ``p`` — ``n`` plus what the checks look up: ``unit_region`` (the unit's region
 in the catalogue, NULL when unknown), ``first_line`` (the earlier line of a
-duplicated key in the same file) and typed values (``*_d`` dates, ``*_i``
-integers, ``*_f`` decimals).
+duplicated key in the same file), ``file_date`` and ``file_id`` of the row's
+file, and typed values (``*_d`` dates, ``*_f`` decimals).
 """
 from __future__ import annotations
 
@@ -167,16 +168,15 @@ def _hsa_checks() -> list[Check]:
         Check("vardenhet_hsaid", "vardenhet_hsaid IS NULL", "vardenhet_hsaid saknas"),
         # A unit found in the catalogue passed the format check when the catalogue was loaded.
         Check("vardenhet_hsaid",
-              f"unit_region IS NULL AND NOT regexp_full_match(vardenhet_hsaid, '{HSA_PATTERN}')",
+              f"CASE WHEN unit_region IS NULL THEN NOT regexp_full_match(vardenhet_hsaid, '{HSA_PATTERN}') END",
               "ogiltigt HSA-id: ska vara SE + 10 siffror + '-' + 1–20 bokstäver eller siffror"),
         Check("vardenhet_hsaid", "unit_region IS NULL",
               "okänd vårdenhet: HSA-id:t finns inte i enhetskatalogen (vardenheter)"),
     ]
 
 
-def _register_checks(spec: KindSpec, file_date: dt.date) -> list[Check]:
+def _register_checks(spec: KindSpec) -> list[Check]:
     start = "anmalan_datum" if spec.kind == "spor" else "beslut_datum"
-    fdate = file_date.isoformat()
     checks = [
         Check("post_id", "post_id IS NULL", "post_id saknas", on_cancelled=True),
         _duplicate_check(spec, on_cancelled=True),
@@ -187,12 +187,12 @@ def _register_checks(spec: KindSpec, file_date: dt.date) -> list[Check]:
         Check("kva_kod", f"NOT regexp_full_match(kva_kod, '{KVA_CODE_PATTERN}')",
               "ogiltig KVÅ-kod: ska vara tre bokstäver och två siffror, t.ex. NGB49"),
     ]
-    groups = in_list(sorted(NCR_GROUPS))
+    cataract = "(" + " OR ".join(f"starts_with(kva_kod, '{g}')" for g in sorted(NCR_GROUPS)) + ")"
     if spec.kind == "ncr":
-        checks.append(Check("kva_kod", f"kva_kod[1:3] NOT IN {groups}",
+        checks.append(Check("kva_kod", f"NOT {cataract}",
                             "KVÅ-koden hör inte till kataraktregistret: endast grupperna CJC, CJD och CJE"))
     else:
-        checks.append(Check("kva_kod", f"kva_kod[1:3] IN {groups}",
+        checks.append(Check("kva_kod", cataract,
                             "kataraktkoder (CJC, CJD, CJE) levereras av NCR, inte av SPOR"))
     checks += [
         Check(start, f"{start} IS NULL", f"{start} saknas"),
@@ -201,8 +201,9 @@ def _register_checks(spec: KindSpec, file_date: dt.date) -> list[Check]:
         Check("operation_datum", f"NOT {_date_ok('operation_datum')}", "ogiltigt datum: ska vara ÅÅÅÅ-MM-DD"),
         Check("operation_datum", f"operation_datum_d < {start}_d",
               f"operation_datum är före {start}"),
-        Check("operation_datum", f"operation_datum_d > DATE '{fdate}'",
-              f"operation_datum är efter filens datum {fdate}"),
+        # file_date: the date in the file's name (else the day of loading), per file
+        Check("operation_datum", "operation_datum_d > file_date",
+              "'operation_datum är efter filens datum ' || strftime(file_date, '%Y-%m-%d')", reason_is_sql=True),
         Check("patient_lan", f"patient_lan IS NOT NULL AND patient_lan NOT IN {in_list(REGION_CODES)}",
               "patient_lan ska vara en av de 21 länskoderna (01–25) eller tom"),
     ]
@@ -288,10 +289,10 @@ def _kva_checks(spec: KindSpec) -> list[Check]:
     ]
 
 
-def checks_for(kind: str, file_date: dt.date) -> list[Check]:
+def checks_for(kind: str) -> list[Check]:
     spec = KINDS[kind]
     if spec.is_register:
-        return _register_checks(spec, file_date)
+        return _register_checks(spec)
     return {"vtd": _vtd_checks, "vardenheter": _unit_checks, "kva": _kva_checks}[kind](spec)
 
 
@@ -299,7 +300,7 @@ def checks_for(kind: str, file_date: dt.date) -> list[Check]:
 
 def normalized_select(spec: KindSpec, raw: str, trimmed: set[str]) -> str:
     """SELECT for view ``n``: each column normalised, empty text → NULL."""
-    parts = ["line"]
+    parts = ["file_no", "line"]
     for col in spec.columns:
         x = f"NULLIF(trim({col}), '')" if col in trimmed else col
         expr = spec.normalize.get(col, "{x}").format(x=x)
@@ -331,22 +332,24 @@ def rule_case(spec: KindSpec, checks: list[Check]) -> str:
 
 
 def checked_select(spec: KindSpec, checks: list[Check], view: str = "p") -> str:
-    """SELECT of (line, rule_no) for every row that breaks a rule; rule_no indexes ``checks``."""
+    """SELECT of (file_no, line, rule_no) for every row that breaks a rule; rule_no indexes ``checks``."""
     case = rule_case(spec, checks)
-    return f"SELECT line, rule_no FROM (SELECT line, {case} AS rule_no FROM {view}) WHERE rule_no IS NOT NULL"
+    return (f"SELECT file_no, line, rule_no FROM (SELECT file_no, line, {case} AS rule_no FROM {view}) "
+            "WHERE rule_no IS NOT NULL")
 
 
 def detail_select(checks: list[Check], bad: str, view: str, raw: str) -> str:
-    """SELECT (line, column_name, value, reason) for the rows in ``bad`` (line, rule_no)."""
+    """SELECT (file_no, line, column_name, value, reason) for the rows in ``bad``
+    (file_no, line, rule_no); ``view`` is view p (aliased p), ``raw`` the file's text."""
     columns = " ".join(f"WHEN {i} THEN {lit(c.column)}" for i, c in enumerate(checks))
     values = " ".join(f"WHEN {i} THEN r.{c.column}" for i, c in enumerate(checks))
     reasons = " ".join(f"WHEN {i} THEN {c.reason_sql()}" for i, c in enumerate(checks))
     return f"""
-        SELECT b.line,
+        SELECT b.file_no, b.line,
                CASE b.rule_no {columns} END AS column_name,
                left(CASE b.rule_no {values} END, 200) AS value,
                CASE b.rule_no {reasons} END AS reason
         FROM {bad} b
-        JOIN {view} ON p.line = b.line
-        JOIN {raw} r ON r.line = b.line
+        JOIN {view} ON p.file_no = b.file_no AND p.line = b.line
+        JOIN {raw} r ON r.file_no = b.file_no AND r.line = b.line
     """

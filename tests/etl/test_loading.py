@@ -301,3 +301,44 @@ def _resubmission_replaced(folder) -> int:
 
     keys = {(r["period"], r["vardenhet_hsaid"]) for r in rows(resub)}
     return sum((r["period"], r["vardenhet_hsaid"]) in keys for r in rows(original))
+
+
+# ---- small files are checked together, each judged on its own --------------------------------
+
+def test_vtd_original_and_resubmission_in_one_run(wh, files):
+    original = write_csv(files / "vtd_202611.csv", VTD_HEADER, [
+        vtd_row(UNIT_A, "1", period="2026-11"), vtd_row(UNIT_A, "2", "NGB", period="2026-11"),
+        vtd_row(UNIT_P, "2", "NGB", period="2026-11", vantande="50", vantande_over_90="5"),
+    ])
+    resub = write_csv(files / "vtd_202611_omleverans.csv", VTD_HEADER, [
+        vtd_row(UNIT_A, "2", "NGB", period="2026-11", vantande="99", vantande_over_90="9"),
+    ])
+    result = load(wh, resub, original)
+    assert [(f.name, f.outcome, f.replaced) for f in result.files] == [
+        ("vtd_202611.csv", "loaded", 0), ("vtd_202611_omleverans.csv", "loaded", 2)]
+    assert query(wh, "SELECT vardenhet_hsaid, fas, vantande FROM vtd WHERE period = '2026-11' ORDER BY ALL") == [
+        (UNIT_A, 2, 99), (UNIT_P, 2, 50)]
+
+
+def test_each_file_of_a_batch_is_judged_on_its_own(wh, files):
+    good = write_csv(files / "spor_20261102.csv", SPOR_HEADER, [spor_row(6000 + i) for i in range(10)])
+    some = [spor_row(6100 + i) for i in range(30)]
+    some[7] = spor_row(6107, akut="Ja")                       # 1 of 30: loads, line 9 rejected
+    some_path = write_csv(files / "spor_20261103.csv", SPOR_HEADER, some)
+    broken = write_csv(files / "spor_20261104.csv", SPOR_HEADER,
+                       [spor_row(6200), spor_row(6201, operation_datum="2026-13-01")])   # 1 of 2: rejected
+    later = write_csv(files / "spor_20261105.csv", SPOR_HEADER, [spor_row(6300, post_id="S06300")] * 2)
+    result = load(wh, good, some_path, broken, later)
+    got = {f.name: (f.outcome, f.rows_total, f.accepted, f.rejected) for f in result.files}
+    assert got == {
+        "spor_20261102.csv": ("loaded", 10, 10, 0),
+        "spor_20261103.csv": ("loaded", 30, 29, 1),
+        "spor_20261104.csv": ("rejected", 2, 0, 1),
+        "spor_20261105.csv": ("rejected", 2, 0, 1),
+    }
+    assert [r for r in rejections(wh, "spor_20261103.csv")] == [
+        (9, "akut", "Ja", "akut ska vara J, N eller tom")]
+    assert (3, "operation_datum", "2026-13-01", "ogiltigt datum: ska vara ÅÅÅÅ-MM-DD") in rejections(wh, "spor_20261104.csv")
+    assert (3, "post_id", "S06300", "post_id förekommer redan på rad 2 i samma fil") in rejections(wh, "spor_20261105.csv")
+    ids = {r[0] for r in query(wh, "SELECT post_id FROM operations WHERE post_id >= 'S06000'")}
+    assert len(ids) == 10 + 29 and "S06107" not in ids and "S06200" not in ids
