@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     load.add_argument("--source", choices=["spor", "ncr", "vtd", "vardenheter", "kva"], default=None,
                       help="filtyp när filnamnet inte säger det")
+    load.add_argument("--timings", action="store_true", help="skriv tid per steg till stderr (för mätningar)")
 
     status = sub.add_parser("status", help="vad som är inläst")
     status.add_argument("--json", action="store_true", help="maskinläsbart")
@@ -152,6 +153,10 @@ def cmd_load(args, settings) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if getattr(args, "timings", False):
+        _err("Tider (s): " + ", ".join(f"{k} {v:.3f}" for k, v in result.phases.items()))
+        for res in sorted(result.files, key=lambda r: -r.seconds)[:3]:
+            _err(f"  {res.name}: " + ", ".join(f"{k} {v:.3f}" for k, v in res.phases.items()))
     seconds = f"{result.seconds:.1f}".replace(".", ",")
     loaded = sum(r.outcome == "loaded" for r in result.files)
     rejected = sum(r.outcome == "rejected" for r in result.files)
@@ -201,7 +206,7 @@ def cmd_bootstrap(args, settings) -> int:
         out = bootstrap.demo_dir(settings.data_dir)
         _out(f"Inga data är inlästa i {settings.data_dir}: skapar demoleverans i {out} …")
         bootstrap.generate_small_demo(out)
-        load_args = argparse.Namespace(paths=[out], source=None)
+        load_args = argparse.Namespace(paths=[out], source=None, timings=False)
         code = cmd_load(load_args, settings)
         if code != EXIT_OK:
             _err("Demoleveransen kunde inte läsas in helt; se raderna ovan.")

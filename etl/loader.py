@@ -170,29 +170,29 @@ def connect_building(path: Path, temp_dir: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def insert_rows(con, table: str, rows: list[tuple], chunk: int = 400) -> None:
+    """INSERT a few rows with one multi-row VALUES statement per chunk (DuckDB's
+    executemany costs a statement per row; pyarrow tables from Python lists import pandas)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    one = "(" + ", ".join(["?"] * width) + ")"
+    for i in range(0, len(rows), chunk):
+        part = rows[i:i + chunk]
+        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([one] * len(part)),
+                    [v for row in part for v in row])
+
+
 def seed_reference(con) -> None:
     """The 21 regions and the built-in KVÅ catalogue, into a snapshot that lacks them."""
     if con.execute("SELECT count(*) FROM regions").fetchall()[0][0] == 0:
-        regions = list(reference.regions().values())
-        seed = pa.table({"kod": [r.kod for r in regions], "namn": [r.namn for r in regions],
-                         "stad": [r.residensstad for r in regions], "lat": [r.lat for r in regions],
-                         "lon": [r.lon for r in regions]})
-        con.register("seed", seed)
-        con.execute("INSERT INTO regions SELECT * FROM seed")
-        con.unregister("seed")
+        insert_rows(con, "regions", [(r.kod, r.namn, r.residensstad, r.lat, r.lon)
+                                     for r in reference.regions().values()])
     if con.execute("SELECT count(*) FROM kva").fetchall()[0][0] == 0:
         groups, codes = reference.kva_groups(), reference.kva_codes()
-        kods = list(groups) + [k for k in codes if k not in groups]
-        seed = pa.table({
-            "kod": kods,
-            "titel": [groups[k] if k in groups else (codes[k] or k) for k in kods],
-            "ar_grupp": [k in groups for k in kods],
-            "kalla": [reference.source_for_group(k) if k in groups else None for k in kods],
-            "inbyggd": [True] * len(kods),
-        })
-        con.register("seed", seed)
-        con.execute("INSERT INTO kva SELECT * FROM seed")
-        con.unregister("seed")
+        rows = [(kod, titel, True, reference.source_for_group(kod), True) for kod, titel in groups.items()]
+        rows += [(kod, titel or kod, False, None, True) for kod, titel in codes.items() if kod not in groups]
+        insert_rows(con, "kva", rows)
 
 
 def loaded_hashes(con) -> set[str]:
@@ -239,27 +239,9 @@ class FileLoader:
 
     # -- history and rejections -----------------------------------------------------
     def _history_rows(self, results: list[FileResult]) -> None:
-        if not results:
-            return
-        table = pa.table({
-            "file_id": pa.array([r.file_id for r in results], pa.int32()),
-            "file_name": [r.name for r in results],
-            "path": [str(r.path.resolve()) for r in results],
-            "sha256": [r.sha256 or "" for r in results],
-            "kind": [r.kind for r in results],
-            "loaded_at": pa.array([self.now] * len(results), pa.timestamp("us")),
-            "rows_total": pa.array([r.rows_total for r in results], pa.int32()),
-            "accepted": pa.array([r.accepted for r in results], pa.int32()),
-            "rejected": pa.array([r.rejected for r in results], pa.int32()),
-            "outcome": [r.outcome for r in results],
-            "message": pa.array([r.message for r in results], pa.string()),
-            "snapshot_id": [self.snapshot_id] * len(results),
-        })
-        self.con.register("history_rows", table)
-        try:
-            self.con.execute("INSERT INTO load_history SELECT * FROM history_rows")
-        finally:
-            self.con.unregister("history_rows")
+        insert_rows(self.con, "load_history", [
+            (r.file_id, r.name, str(r.path.resolve()), r.sha256 or "", r.kind, self.now, r.rows_total, r.accepted,
+             r.rejected, r.outcome, r.message, self.snapshot_id) for r in results])
 
     def _store_bad_rows(self, res: FileResult, bad_rows: list[readers.BadRow]) -> None:
         if not bad_rows:
@@ -327,7 +309,7 @@ class FileLoader:
             try:
                 self._validate_and_apply(ready)
             finally:
-                for name in ("raw", "dups", "bad", "batch_files"):
+                for name in ("raw", "dups", "bad"):
                     try:
                         self.con.unregister(name)
                     except Exception:  # noqa: BLE001 - not registered on this path
@@ -399,16 +381,14 @@ class FileLoader:
         t = time.perf_counter()
         tables = []
         for i, (res, raw) in enumerate(ready):
-            numbers = pa.array(np.full(raw.table.num_rows, i, dtype=np.int32))
+            numbers = readers.int32_array(np.full(raw.table.num_rows, i, dtype=np.int32))
             tables.append(raw.table.append_column("file_no", numbers))
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         con.register("raw", table)
-        con.register("batch_files", pa.table({
-            "file_no": pa.array(range(len(ready)), pa.int32()),
-            "file_id": pa.array([res.file_id for res, _ in ready], pa.int32()),
-            "file_name": [res.name for res, _ in ready],
-            "file_date": pa.array([raw.file_date for _, raw in ready], pa.date32()),
-        }))
+        con.execute("CREATE OR REPLACE TEMP TABLE batch_files "
+                    "(file_no INTEGER, file_id INTEGER, file_name VARCHAR, file_date DATE)")
+        insert_rows(con, "batch_files", [(i, res.file_id, res.name, raw.file_date)
+                                         for i, (res, raw) in enumerate(ready)])
         padded = any(raw.padded for _, raw in ready)
         n_sql = rules.normalized_select(spec, "raw", self._trimmed_columns(spec, table, padded))
         has_dups = self._find_duplicates(spec, n_sql, table.num_rows)
@@ -425,8 +405,8 @@ class FileLoader:
                 cancels = con.execute("SELECT count(*) FROM raw WHERE lower(trim(status)) = 'makulerad'"
                                       ).fetchall()[0][0]
                 if cancels == 0 and inserted == table.num_rows:
-                    bad = pa.table({"file_no": pa.array([], pa.int32()), "line": pa.array([], pa.int32()),
-                                    "rule_no": pa.array([], pa.int32())})
+                    bad = con.sql("SELECT 0::INTEGER AS file_no, 0::INTEGER AS line, 0::INTEGER AS rule_no "
+                                  "LIMIT 0").to_arrow_table()
             except BaseException:
                 _rollback(con)
                 raise

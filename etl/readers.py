@@ -110,6 +110,13 @@ def period_from_name(name: str) -> str | None:
     return None
 
 
+def int32_array(values: np.ndarray) -> pa.Array:
+    """A pyarrow int32 array over a numpy array without a copy (``pa.array`` on numpy
+    input imports pandas, which costs more than half a second at start-up)."""
+    values = np.ascontiguousarray(values, dtype=np.int32)
+    return pa.Array.from_buffers(pa.int32(), len(values), [None, pa.py_buffer(values)])
+
+
 def sha256_bytes(data) -> str:
     return hashlib.sha256(memoryview(data)).hexdigest()
 
@@ -276,9 +283,9 @@ def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
     if invalid:
         skipped = np.array(sorted(number for number, *_ in invalid), dtype=np.int64)
         all_lines = np.arange(2, n + len(skipped) + 2, dtype=np.int64)
-        lines = pa.array(np.setdiff1d(all_lines, skipped, assume_unique=True).astype(np.int32))
+        lines = int32_array(np.setdiff1d(all_lines, skipped, assume_unique=True))
     else:
-        lines = pa.array(np.arange(2, n + 2, dtype=np.int32))
+        lines = int32_array(np.arange(2, n + 2))
     bad = [
         BadRow(number, None, text[:MAX_TEXT_IN_REJECTION],
                f"fel antal fält: {actual} i stället för {expected}")
@@ -372,7 +379,7 @@ def read_xlsx_bytes(data, spec: KindSpec) -> tuple[pa.Table, pa.Array, list[str]
         [pa.array(col, type=pa.string()) for col in columns],
         names=[h if h is not None else "" for h in header],
     )
-    lines = pa.array(np.arange(header_at + 2, header_at + 2 + len(body), dtype=np.int32))
+    lines = int32_array(np.arange(header_at + 2, header_at + 2 + len(body)))
     return table, lines, notes
 
 
@@ -406,7 +413,7 @@ def read_parquet_bytes(data) -> tuple[pa.Table, pa.Array]:
         table = pa.Table.from_arrays([_to_text(c) for c in table.columns], names=table.column_names)
     except (pa.ArrowException, ValueError) as exc:
         raise FileRejected(f"En kolumn i Parquet-filen kan inte tolkas som text: {exc}") from exc
-    lines = pa.array(np.arange(2, table.num_rows + 2, dtype=np.int32))
+    lines = int32_array(np.arange(2, table.num_rows + 2))
     return table, lines
 
 
