@@ -15,6 +15,7 @@ their (period, unit); catalogue rows replace earlier rows with the same key.
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -813,14 +814,30 @@ def batches(todo: list[tuple[Path, str]]) -> list[list[tuple[Path, str]]]:
     return out
 
 
+#: How far the helper thread may read ahead of the files being applied.
+READ_AHEAD_BYTES = 400_000_000
+READ_AHEAD_FILES = 64
+
+
 def _read_ahead(pool, prepare, todo):
-    """Yield prepare(path, kind) for each file in order, one file read ahead."""
-    ahead = pool.submit(prepare, *todo[0]) if todo else None
-    for i in range(len(todo)):
-        done = ahead.result()
-        if i + 1 < len(todo):
-            ahead = pool.submit(prepare, *todo[i + 1])
-        yield done
+    """Yield prepare(path, kind) for each file in order, reading ahead on the pool's
+    thread (up to READ_AHEAD_FILES files / READ_AHEAD_BYTES bytes beyond the current)."""
+    pending: collections.deque = collections.deque()
+    nxt = 0
+
+    def fill():
+        nonlocal nxt
+        while nxt < len(todo) and (not pending or (
+                len(pending) < READ_AHEAD_FILES and sum(size for _, size in pending) < READ_AHEAD_BYTES)):
+            path, kind = todo[nxt]
+            pending.append((pool.submit(prepare, path, kind), _size(path)))
+            nxt += 1
+
+    fill()
+    while pending:
+        future, _ = pending.popleft()
+        fill()
+        yield future.result()
 
 
 def _lap(phases: dict, name: str, since: float) -> float:
