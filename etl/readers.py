@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from etl import rules
 from etl.rules import KINDS, KindSpec
 
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
@@ -140,6 +141,13 @@ def _conform(table: pa.Table, spec: KindSpec, lines: pa.Array, warnings: list[st
     duplicated = sorted(n for n, c in seen.items() if c > 1)
     if duplicated:
         raise FileRejected(f"Kolumnen {', '.join(duplicated)} förekommer mer än en gång i rubrikraden.")
+    personal = rules.PERSONAL_COLUMNS_REGISTER if spec.kind in ("spor", "ncr", "vtd") else rules.PERSONAL_COLUMNS
+    found = [n for n in names if n in personal]
+    if found:
+        raise FileRejected(
+            f"Filen innehåller personuppgifter (kolumn {', '.join(found)}); extrakten får inte innehålla "
+            "personnummer, namn, ålder eller kön. Ta bort kolumnen och leverera filen igen."
+        )
     missing = [c for c in spec.required if c not in seen]
     if missing:
         raise FileRejected(

@@ -34,6 +34,16 @@ LAT_RANGE = (55.0, 69.1)
 LON_RANGE = (10.9, 24.2)
 HSA_PATTERN = "SE[0-9]{10}-[A-Za-z0-9]{1,20}"
 KVA_CODE_PATTERN = "[A-Z]{3}[0-9]{2}"
+#: Column names that would carry personal data, which no extract may hold (EXTRACTS.md).
+#: ``namn`` is a person's name in a register file but the unit's name in vardenheter.
+PERSONAL_COLUMNS = frozenset({
+    "personnummer", "personnr", "pnr", "samordningsnummer", "patient_id", "patientid",
+    "fornamn", "förnamn", "efternamn", "patientnamn", "alder", "ålder", "kon", "kön",
+    "fodelsedatum", "födelsedatum", "fodelsear", "födelseår",
+})
+PERSONAL_COLUMNS_REGISTER = PERSONAL_COLUMNS | {"namn"}
+#: A post_id that looks like a Swedish personal identity number (YYMMDD-NNNN, YYYYMMDDNNNN …).
+PERSONNUMMER_PATTERN = "(19|20)?[0-9]{6}[-+]?[0-9]{4}"
 #: A share of rejected rows above this rejects the whole file.
 MAX_REJECTED_SHARE = 0.05
 #: Files with at least this many rows are inserted sorted by (kva_grupp, operation_datum).
@@ -179,6 +189,8 @@ def _register_checks(spec: KindSpec) -> list[Check]:
     start = "anmalan_datum" if spec.kind == "spor" else "beslut_datum"
     checks = [
         Check("post_id", "post_id IS NULL", "post_id saknas", on_cancelled=True),
+        Check("post_id", f"regexp_full_match(post_id, '{PERSONNUMMER_PATTERN}')",
+              "post_id ser ut som ett personnummer; filerna får inte innehålla personuppgifter", on_cancelled=True),
         _duplicate_check(spec, on_cancelled=True),
         Check("status", "status IS NOT NULL AND status <> 'makulerad'",
               "status ska vara tom eller 'makulerad'", on_cancelled=True),

@@ -115,13 +115,30 @@ def test_structural_problems_reject_whole_file(wh, files, content, message):
     assert digest(wh) == before
 
 
-def test_header_only_file_loads_nothing(wh, files):
+@pytest.mark.parametrize("name, header_extra, kind_file", [
+    ("personnummer", "Personnummer", "spor_20261102.csv"),
+    ("namn i registerfil", "namn", "spor_20261102.csv"),
+    ("kön", "kön", "ncr_20261102.csv"),
+    ("ålder i vtd", "alder", "vtd_202611.csv"),
+])
+def test_personal_data_column_rejects_whole_file(wh, files, name, header_extra, kind_file):
+    from tests.etl.helpers import NCR_HEADER, VTD_HEADER, ncr_row, vtd_row
     before = digest(wh)
+    header, row = {"spor": (SPOR_HEADER, spor_row(900)), "ncr": (NCR_HEADER, ncr_row(900)),
+                   "vtd": (VTD_HEADER, vtd_row(period="2026-11"))}[kind_file.split("_")[0]]
+    path = write_csv(files / kind_file, header + [header_extra], [row + ["x"]])
+    res = load(wh, path).files[0]
+    assert res.outcome == "rejected"
+    assert res.message.startswith(f"Filen innehåller personuppgifter (kolumn {header_extra.lower()})")
+    assert digest(wh) == before
+
+
+def test_header_only_file_loads_nothing(wh, files):
     path = write_csv(files / "spor_20261102.csv", SPOR_HEADER, [])
     res = load(wh, path).files[0]
     assert (res.outcome, res.rows_total, res.accepted) == ("loaded", 0, 0)
     assert query(wh, "SELECT count(*) FROM operations") == [(30,)]
-    assert digest(wh) != before or True  # sources.files_loaded counts the file
+    assert query(wh, "SELECT records, files_loaded FROM sources WHERE source = 'spor'") == [(20, 2)]
 
 
 def test_wrong_number_of_fields_is_a_row_rejection_with_line(wh, files):

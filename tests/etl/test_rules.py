@@ -32,6 +32,10 @@ def unit(**changes):
 CASES = [
     # --- SPOR ---------------------------------------------------------------------------
     ("post_id saknas", SPOR, [spor_row(100, post_id="")], 2, "post_id", "post_id saknas"),
+    ("post_id personnummer", SPOR, [spor_row(100, post_id="19121212-1212")], 2, "post_id",
+     "post_id ser ut som ett personnummer; filerna får inte innehålla personuppgifter"),
+    ("post_id personnummer 12 siffror", NCR, [ncr_row(100, post_id="201212121212")], 2, "post_id",
+     "ser ut som ett personnummer"),
     ("post_id dubblett", SPOR, [spor_row(100), spor_row(101, post_id="S00100")], 3, "post_id",
      "post_id förekommer redan på rad 2 i samma fil"),
     ("status okänd", SPOR, [spor_row(100, status="borttagen")], 2, "status", "status ska vara tom eller 'makulerad'"),
