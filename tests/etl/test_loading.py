@@ -342,3 +342,26 @@ def test_each_file_of_a_batch_is_judged_on_its_own(wh, files):
     assert (3, "post_id", "S06300", "post_id förekommer redan på rad 2 i samma fil") in rejections(wh, "spor_20261105.csv")
     ids = {r[0] for r in query(wh, "SELECT post_id FROM operations WHERE post_id >= 'S06000'")}
     assert len(ids) == 10 + 29 and "S06107" not in ids and "S06200" not in ids
+
+
+# ---- sort order ---------------------------------------------------------------------------------------
+
+def test_small_appends_are_counted_and_a_long_tail_is_resorted(wh, files, monkeypatch):
+    from etl import loader
+
+    first = write_csv(files / "spor_20261102.csv", SPOR_HEADER, [spor_row(7000 + i, kva_kod="AAA10")
+                                                                for i in range(10)])
+    load(wh, first)
+    assert query(wh, "SELECT value FROM snapshot_info WHERE key = 'operations_unsorted_rows'") == [("10",)]
+    rows = query(wh, "SELECT kva_grupp, operation_datum FROM operations")
+    assert rows != sorted(rows)            # the appended AAA rows sit after the sorted run
+
+    monkeypatch.setattr(loader, "RESORT_MIN_ROWS", 15)
+    second = write_csv(files / "spor_20261103.csv", SPOR_HEADER, [spor_row(7100 + i) for i in range(6)])
+    load(wh, second)
+    assert query(wh, "SELECT value FROM snapshot_info WHERE key = 'operations_unsorted_rows'") == [("0",)]
+    rows = query(wh, "SELECT kva_grupp, operation_datum FROM operations")
+    assert rows == sorted(rows) and len(rows) == 30 + 16
+    not_null = {c for (c,) in query(wh, "SELECT column_name FROM duckdb_columns() "
+                                        "WHERE table_name = 'operations' AND NOT is_nullable")}
+    assert {"source", "post_id", "kva_grupp", "vantedagar", "file_id"} <= not_null
