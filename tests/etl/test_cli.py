@@ -175,3 +175,24 @@ def test_killed_load_leaves_previous_snapshot_serving_and_rerun_completes(wh, fi
     assert not list(store.snapshots.glob("*.building*"))
     rows = query(wh, "SELECT kva_grupp, operation_datum FROM operations WHERE post_id LIKE 'B%'")
     assert len(rows) == 600_000
+
+
+def test_second_loader_is_refused_while_one_runs(wh, files):
+    path = write_csv(files / "spor_20261102.csv", SPOR_HEADER, [spor_row(3300)])
+    store = SnapshotStore(warehouse_dir(wh))
+    with store.lock():
+        proc = run_cli(wh, "load", str(path))
+    assert proc.returncode == 1
+    assert "En annan inläsning pågår redan" in proc.stderr
+    assert run_cli(wh, "load", str(path)).returncode == 0
+
+
+def test_leftovers_of_a_killed_run_are_removed(wh, files):
+    store = SnapshotStore(warehouse_dir(wh))
+    (store.snapshots / "20260101T000000000000Z-dead00.duckdb.building").write_bytes(b"half")
+    spill = store.snapshots / "20260101T000000000000Z-dead00.duckdb.building.tmp"
+    spill.mkdir()
+    (spill / "duckdb_temp_block").write_bytes(b"x")
+    path = write_csv(files / "spor_20261102.csv", SPOR_HEADER, [spor_row(3400)])
+    assert run_cli(wh, "load", str(path)).returncode == 0
+    assert not list(store.snapshots.glob("*.building*"))
