@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ---- load ---------------------------------------------------------------------------
 
 def _file_line(res) -> str:
-    from etl.loader import fmt_int
+    from etl.results import fmt_int
 
     if res.outcome == "ignored":
         return f"{res.name}: {res.message}"
@@ -89,7 +89,7 @@ def _file_line(res) -> str:
 
 
 def _detail_lines(res) -> list[str]:
-    from etl.loader import fmt_int
+    from etl.results import fmt_int
 
     lines = []
     for line, column, value, reason in res.details[:DETAILS_PER_FILE]:
@@ -105,7 +105,8 @@ def _detail_lines(res) -> list[str]:
 
 
 def cmd_load(args, settings) -> int:
-    from etl.loader import fmt_int, load_paths
+    from etl.loader import load_paths
+    from etl.results import fmt_int
     from etl.snapshot import LoaderBusy
 
     total = 0
@@ -188,7 +189,7 @@ def cmd_status(args, settings) -> int:
 
 def cmd_demo(args, settings) -> int:
     from etl.demo import generate_demo
-    from etl.loader import fmt_int
+    from etl.results import fmt_int
 
     summary = generate_demo(args.out, scale=args.scale, seed=args.seed, end_date=args.end_date,
                             progress=lambda msg: _err(msg))

@@ -65,8 +65,7 @@ class RawFile:
 
     path: Path
     kind: str
-    file_date: dt.date
-    period: str | None               # YYYY-MM from a vtd file name, else None
+    file_date: dt.date               # from the name (spor_YYYYMMDD), else the day of loading
     table: pa.Table                  # string columns (all of the kind's columns) + int32 ``line``
     rows_total: int                  # data rows in the file (blank lines not counted)
     bad_rows: list[BadRow] = field(default_factory=list)   # rows the reader could not split
@@ -102,13 +101,6 @@ def date_from_name(name: str, today: dt.date | None = None) -> dt.date:
         except ValueError:
             continue
     return today or dt.date.today()
-
-
-def period_from_name(name: str) -> str | None:
-    match = re.search(r"(?<!\d)(\d{4})(\d{2})(?!\d)", name)
-    if match and 1 <= int(match.group(2)) <= 12:
-        return f"{match.group(1)}-{match.group(2)}"
-    return None
 
 
 def int32_array(values: np.ndarray) -> pa.Array:
@@ -472,7 +464,7 @@ def read_file(path: Path, kind: str, data=None, today: dt.date | None = None) ->
     table = _conform(table, spec, lines, warnings)
     name = Path(path).name
     return RawFile(
-        path=Path(path), kind=kind, file_date=date_from_name(name, today), period=period_from_name(name),
+        path=Path(path), kind=kind, file_date=date_from_name(name, today),
         table=table, rows_total=table.num_rows + len(bad), bad_rows=bad, warnings=warnings,
         encoding=encoding, delimiter=delimiter, padded=padded,
     )

@@ -18,7 +18,6 @@ file, and typed values (``*_d`` dates, ``*_f`` decimals).
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from data.reference import NCR_GROUPS

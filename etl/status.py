@@ -9,7 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 from data.warehouse import Warehouse
-from etl.loader import fmt_int
+from etl.results import fmt_int
 
 SOURCE_NAMES = {
     "spor": "SPOR (operationer)",

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from data.warehouse import Warehouse
 from etl.snapshot import SnapshotStore

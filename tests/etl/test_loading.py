@@ -347,7 +347,7 @@ def test_each_file_of_a_batch_is_judged_on_its_own(wh, files):
 # ---- sort order ---------------------------------------------------------------------------------------
 
 def test_small_appends_are_counted_and_a_long_tail_is_resorted(wh, files, monkeypatch):
-    from etl import loader
+    from etl import build
 
     first = write_csv(files / "spor_20261102.csv", SPOR_HEADER, [spor_row(7000 + i, kva_kod="AAA10")
                                                                 for i in range(10)])
@@ -356,7 +356,7 @@ def test_small_appends_are_counted_and_a_long_tail_is_resorted(wh, files, monkey
     rows = query(wh, "SELECT kva_grupp, operation_datum FROM operations")
     assert rows != sorted(rows)            # the appended AAA rows sit after the sorted run
 
-    monkeypatch.setattr(loader, "RESORT_MIN_ROWS", 15)
+    monkeypatch.setattr(build, "RESORT_MIN_ROWS", 15)
     second = write_csv(files / "spor_20261103.csv", SPOR_HEADER, [spor_row(7100 + i) for i in range(6)])
     load(wh, second)
     assert query(wh, "SELECT value FROM snapshot_info WHERE key = 'operations_unsorted_rows'") == [("0",)]
