@@ -142,18 +142,20 @@ def test_killed_load_leaves_previous_snapshot_serving_and_rerun_completes(wh, fi
     store = SnapshotStore(warehouse_dir(wh))
     old_id = store.current_id()
     old_count = query(wh, "SELECT count(*) FROM operations")[0][0]
-    path = _big_spor_file(files / "spor_20261102.csv", 600_000)
+    path = _big_spor_file(files / "spor_20261102.csv", 1_000_000)
 
     env = {**os.environ, "LAGESBILD_DATA_DIR": str(wh), "LAGESBILD_ENV": "test", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "etl", "load", str(path)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     building = []
-    while time.monotonic() < deadline and not building:
+    while time.monotonic() < deadline and not building and proc.poll() is None:
         building = [p for p in store.snapshots.glob("*.building") if p.stat().st_size > 0]
-        time.sleep(0.01)
+        time.sleep(0.005)
     assert building, "the loader never started building a snapshot"
-    time.sleep(0.3)                      # well into reading and checking the 600 000 rows
+
+    time.sleep(0.25)     # the 1 000 000-row file takes well over a second to read, check and insert
+    assert proc.poll() is None, "the load finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
@@ -168,12 +170,12 @@ def test_killed_load_leaves_previous_snapshot_serving_and_rerun_completes(wh, fi
     # A re-run cleans up and completes the work.
     proc2 = run_cli(wh, "load", str(path), timeout=300)
     assert proc2.returncode == 0, proc2.stdout + proc2.stderr
-    assert "spor_20261102.csv: 600 000 godkända, 0 avvisade rader" in proc2.stdout
+    assert "spor_20261102.csv: 1 000 000 godkända, 0 avvisade rader" in proc2.stdout
     assert store.current_id() != old_id
-    assert query(wh, "SELECT count(*) FROM operations")[0][0] == old_count + 600_000
+    assert query(wh, "SELECT count(*) FROM operations")[0][0] == old_count + 1_000_000
     assert not list(store.snapshots.glob("*.building*"))
-    rows = query(wh, "SELECT kva_grupp, operation_datum FROM operations WHERE post_id LIKE 'B%'")
-    assert len(rows) == 600_000
+    assert query(wh, "SELECT count(*), count(DISTINCT post_id) FROM operations WHERE post_id LIKE 'B%'") == [
+        (1_000_000, 1_000_000)]
 
 
 def test_second_loader_is_refused_while_one_runs(wh, files):

@@ -46,6 +46,16 @@ def test_encodings_and_delimiters(wh, files, encoding, bom, delimiter):
         assert "läst som Windows-1252" in " ".join(res.warnings)
 
 
+def test_excel_windows_1252_with_crlf_and_quotes(wh, files):
+    text = csv_text(UNITS_HEADER, [[f'"{v}"' if v else v for v in r] for r in NEW_UNITS]).replace("\n", "\r\n")
+    text = text.replace('"Kirurgkliniken Västerås"', '"Kirurgkliniken; Västerås ""Centrum"""')
+    path = files / "vardenheter.csv"
+    path.write_bytes(text.encode("cp1252"))
+    res = load(wh, path).files[0]
+    assert res.outcome == "loaded" and res.accepted == 2, (res.message, res.details)
+    assert _names(wh)["SE2321000016-V001"] == 'Kirurgkliniken; Västerås "Centrum"'
+
+
 def test_neither_utf8_nor_windows_1252_rejects_file(wh, files):
     before = digest(wh)
     data = csv_text(UNITS_HEADER, NEW_UNITS).encode("cp1252").replace(b"\xe4", b"\x81")  # 0x81: undefined
