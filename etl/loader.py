@@ -102,6 +102,11 @@ def load_paths(
             for leftover in store.snapshots.glob("*.building.tmp"):      # spill directories of a killed run
                 shutil.rmtree(leftover, ignore_errors=True)
             store.remove_stale_builds()
+            current = store.current_path()
+            if current is not None and not current.exists():
+                raise RuntimeError(
+                    f"Lagret är skadat: CURRENT pekar på {current.name}, som saknas. Peka om till en "
+                    "befintlig ögonblicksbild (SnapshotStore.point_to) eller ta bort CURRENT för att börja om.")
             sid, building = store.begin()
             spill = building.with_name(building.name + ".tmp")             # DuckDB's temp_directory
             now = dt.datetime.now().replace(microsecond=0)

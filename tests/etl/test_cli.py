@@ -197,3 +197,12 @@ def test_leftovers_of_a_killed_run_are_removed(wh, files):
     path = write_csv(files / "spor_20261102.csv", SPOR_HEADER, [spor_row(3400)])
     assert run_cli(wh, "load", str(path)).returncode == 0
     assert not list(store.snapshots.glob("*.building*"))
+
+
+def test_dangling_pointer_is_an_internal_error_not_a_fresh_start(wh, files):
+    store = SnapshotStore(warehouse_dir(wh))
+    store.current_path().unlink()
+    path = write_csv(files / "spor_20261102.csv", SPOR_HEADER, [spor_row(3500)])
+    proc = run_cli(wh, "load", str(path))
+    assert proc.returncode == 1
+    assert "CURRENT pekar på" in proc.stderr and "som saknas" in proc.stderr
