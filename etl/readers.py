@@ -250,6 +250,9 @@ def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
     """Parse CSV (bytes or a pyarrow Buffer). Returns (table of strings, line numbers,
     bad rows, encoding, delimiter)."""
     head = _head(data)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRejected("Filen är sparad som UTF-16 (Excel: \"Unicode-text\"), som inte stöds; spara den som "
+                           "\"CSV UTF-8\" eller \"CSV (semikolonavgränsad)\" och försök igen.")
     if not head.strip():
         raise FileRejected("Filen är tom; en rubrikrad krävs.")
     header, encoding = _decode_header(_header_line(head))

@@ -115,6 +115,7 @@ def test_missing_required_column_rejects_whole_file(wh, files, missing):
     (b"\n\n", "Filen är tom"),
     ("post_id;post_id;vardenhet_hsaid;kva_kod;anmalan_datum;operation_datum\n".encode(), "förekommer mer än en gång"),
     ("id;enhet;kod\n1;2;3\n".encode(), "Obligatorisk kolumn saknas: post_id, vardenhet_hsaid, kva_kod"),
+    ("\ufeffpost_id;vardenhet_hsaid\n".encode("utf-16"), "sparad som UTF-16"),
 ])
 def test_structural_problems_reject_whole_file(wh, files, content, message):
     before = digest(wh)
