@@ -20,12 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from data.reference import NCR_GROUPS
+from data.reference import NCR_GROUPS, regions
 
-REGION_CODES = (
-    "01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14",
-    "17", "18", "19", "20", "21", "22", "23", "24", "25",
-)
+#: The 21 county codes (data/reference/regioner.csv).
+REGION_CODES = tuple(regions())
 PRIORITIES = ("1v", "2v", "4v", "3m", "6m", "12m")
 ANESTHESIA = ("topikal", "lokal", "narkos")
 OWNERSHIP = ("offentlig", "privat", "ideburen")
