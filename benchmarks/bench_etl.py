@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     ops = con.execute("SELECT count(*) FROM operations").fetchall()[0][0]
     vtd = con.execute("SELECT count(*) FROM vtd").fetchall()[0][0]
     con.close()
-    files = sum(1 for line in out.splitlines() if "godkända" in line)
+    files = sum(1 for line in out.splitlines() if "godkänd" in line)
     results.append((f"Läsa in nationell demo ({files} filer, {fmt(size / 1e6)} MB)", f"{fmt(wall, 2)} s",
                     f"{fmt(cpu, 1)} s", f"{fmt(rss)} MB",
                     f"{fmt(ops / wall)} operationer/s ({fmt(ops)} operationer, {fmt(vtd)} VTD-rader)"))

@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ---- load ---------------------------------------------------------------------------
 
 def _file_line(res) -> str:
-    from etl.results import fmt_int
+    from etl.results import count_noun, rows_summary
 
     if res.outcome == "ignored":
         return f"{res.name}: {res.message}"
@@ -79,17 +79,17 @@ def _file_line(res) -> str:
         return f"{res.name}: redan inläst (oförändrad)"
     if res.outcome == "rejected":
         return f"{res.name}: AVVISAD: {res.message}"
-    text = f"{res.name}: {fmt_int(res.accepted)} godkända, {fmt_int(res.rejected)} avvisade rader"
+    text = f"{res.name}: {rows_summary(res.accepted, res.rejected)}"
     extras = []
     if res.replaced:
-        extras.append(f"{fmt_int(res.replaced)} tidigare rader ersatta")
+        extras.append(count_noun(res.replaced, "tidigare rad ersatt", "tidigare rader ersatta"))
     if extras:
         text += f" ({', '.join(extras)})"
     return text
 
 
 def _detail_lines(res) -> list[str]:
-    from etl.results import fmt_int
+    from etl.results import count_noun
 
     lines = []
     for line, column, value, reason in res.details[:DETAILS_PER_FILE]:
@@ -99,14 +99,14 @@ def _detail_lines(res) -> list[str]:
         lines.append(f"    {res.name}, {where}{col}: {reason}{val}")
     if res.rejected > len(lines) and lines:
         more = res.rejected - len(lines)
-        lines.append(f"    … och {fmt_int(more)} avvisade rader till: "
+        lines.append(f"    … och {count_noun(more, 'avvisad rad', 'avvisade rader')} till: "
                      f"python -m etl status --rejections {res.name}")
     return lines
 
 
 def cmd_load(args, settings) -> int:
     from etl.loader import load_paths
-    from etl.results import fmt_int
+    from etl.results import count_noun, fmt_int
     from etl.snapshot import LoaderBusy
 
     total = 0
@@ -165,7 +165,8 @@ def cmd_load(args, settings) -> int:
         _out(f"Registerposter: {fmt_int(result.replaced)} rättade (ersatte en tidigare version), "
              f"{fmt_int(result.cancelled)} makulerade (borttagna).")
     if result.snapshot_id:
-        _out(f"Klart på {seconds} s: {loaded} filer inlästa, {rejected} avvisade; "
+        _out(f"Klart på {seconds} s: {count_noun(loaded, 'fil inläst', 'filer inlästa')}, "
+             f"{count_noun(rejected, 'avvisad', 'avvisade')}; "
              f"ny ögonblicksbild {result.snapshot_id} publicerad.")
     else:
         _out(f"Klart på {seconds} s: inget nytt att publicera; lagret är oförändrat.")

@@ -57,3 +57,16 @@ def fmt_int(n: int) -> str:
 def fmt_pct(share: float) -> str:
     """0.125 -> '12,5 %'."""
     return f"{share * 100:.1f}".replace(".", ",") + " %"
+
+
+def rows_summary(accepted: int, rejected: int) -> str:
+    """'2 345 godkända, 3 avvisade rader' / '1 godkänd, 1 avvisad rad' (Swedish number agreement)."""
+    ok = "godkänd" if accepted == 1 else "godkända"
+    bad = "avvisad rad" if rejected == 1 else "avvisade rader"
+    return f"{fmt_int(accepted)} {ok}, {fmt_int(rejected)} {bad}"
+
+
+def count_noun(n: int, one: str, many: str) -> str:
+    """count_noun(1, 'fil', 'filer') -> '1 fil'."""
+    return f"{fmt_int(n)} {one if n == 1 else many}"
+

@@ -9,7 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 from data.warehouse import Warehouse
-from etl.results import fmt_int
+from etl.results import fmt_int, rows_summary
 
 SOURCE_NAMES = {
     "spor": "SPOR (operationer)",
@@ -92,7 +92,7 @@ def render(status: dict) -> str:
         for load in status["loads"]:
             text = (f"  {load['loaded_at']}  {load['file']} ({load['kind']}): "
                     f"{OUTCOME_NAMES.get(load['outcome'], load['outcome'])}, "
-                    f"{fmt_int(load['accepted'])} godkända, {fmt_int(load['rejected'])} avvisade rader")
+                    f"{rows_summary(load['accepted'], load['rejected'])}")
             if load["message"]:
                 text += f" – {load['message']}"
             lines.append(text)

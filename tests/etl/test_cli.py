@@ -27,7 +27,7 @@ def test_exit_0_with_summary_line_per_file(wh, files):
     proc = run_cli(wh, "load", str(files))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.splitlines()
-    assert "spor_20261102.csv: 2 344 godkända, 1 avvisade rader" in out
+    assert "spor_20261102.csv: 2 344 godkända, 1 avvisad rad" in out
     assert "    spor_20261102.csv, rad 12, kolumn asa_klass: asa_klass ska vara ett heltal 1–6 eller tom (värde: '0')" in out
     assert any(line.startswith("LASMIG.txt: ignoreras") for line in out)
     assert out[-1].startswith("Klart på ") and "ny ögonblicksbild" in out[-1]
