@@ -90,8 +90,8 @@ def column_defs(specs: list[ColumnSpec], sort: str | None = None) -> list[dict]:
             d["minWidth"] = 120
         if spec.kind == "link":
             d["cellRenderer"] = "UnitLink"
-            d["minWidth"] = 240
-            d["flex"] = 2
+            d["minWidth"] = 220
+            d["flex"] = 1.5
         else:
             d["flex"] = 1
         if spec.field in {"n", "median", "p90", "andel_inom_90", "asa34_andel"}:

@@ -226,3 +226,48 @@ def test_every_page_is_served_from_this_host(page):
     assert any("00-bootstrap-5.3.9.min.css" in u for u in requested)
     # The Swedish locale is active in the graph's axis labels.
     assert page.recorder.off_host() == []
+
+
+HEADER_LAYOUT = """(id) => {
+  const grid = document.querySelector('#' + id);
+  const cells = Array.from(grid.querySelectorAll('.ag-header-cell'))
+    .sort((a, b) => a.getBoundingClientRect().left - b.getBoundingClientRect().left);
+  return cells.map(cell => {
+    const text = cell.querySelector('.ag-header-cell-text');
+    const button = cell.querySelector('.ag-header-cell-filter-button');
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const lines = Array.from(range.getClientRects());
+    const textLeft = Math.min(...lines.map(r => r.left)), textRight = Math.max(...lines.map(r => r.right));
+    const b = button ? button.getBoundingClientRect() : null;
+    const gap = b ? (b.right <= textLeft ? textLeft - b.right : b.left - textRight) : 0;
+    return {colId: cell.getAttribute('col-id'), text: text.innerText.trim(), gap: Math.round(gap),
+            width: Math.round(cell.getBoundingClientRect().width)};
+  });
+}"""
+
+
+@pytest.mark.parametrize("kva,level,expected", [
+    ("CJC", "region", ["Region", "Antal operationer", "Median (dagar)", "90:e percentil (dagar)",
+                       "Andel inom 90 dagar"]),
+    ("CJC", "unit", ["Enhet", "Region", "Ägarform", "Antal operationer", "Median (dagar)",
+                     "90:e percentil (dagar)", "Andel inom 90 dagar", "Aktualitet"]),
+    ("NGB", "region", ["Region", "Antal operationer", "Median (dagar)", "90:e percentil (dagar)",
+                       "Andel inom 90 dagar", "Andel ASA 3–4 (365 dagar)", "Avstånd (km)"]),
+    ("NGB", "unit", ["Enhet", "Region", "Ägarform", "Antal operationer", "Median (dagar)",
+                     "90:e percentil (dagar)", "Andel inom 90 dagar", "Andel ASA 3–4 (365 dagar)",
+                     "Aktualitet", "Avstånd (km)"]),
+])
+def test_every_grid_column_has_its_header_and_no_lone_filter_icon(page, kva, level, expected):
+    """Each column, left to right, carries its Swedish header, and its filter
+    button sits right after that text (AG Grid's default puts it at the far
+    edge of the cell, ~200 px away at region level, where it read as an empty
+    column of its own)."""
+    hem = "&hem=01" if kva == "NGB" else ""
+    page.goto(page.base_url + f"/?kva={kva}&period=365&level={level}{hem}")
+    wait_rows(page)
+    page.wait_for_timeout(300)  # column widths settle after the rows
+    cells = page.evaluate(HEADER_LAYOUT, "jf-grid")
+    assert [c["text"] for c in cells] == expected
+    for c in cells:
+        assert 0 <= c["gap"] <= 12, f"filterknappen för {c['text']!r} står {c['gap']} px från rubriken"
