@@ -160,6 +160,9 @@ def main(argv=None) -> int:
                         help="rows of the SPOR backfill file validated by the naive baseline")
     parser.add_argument("--baseline-insert-rows", type=int, default=5_000,
                         help="rows inserted by the baseline's executemany (slow: about 1 ms a row)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="load the delivery this many times, each into an empty data directory, and "
+                             "report the fastest (the machine is shared: figures vary with its load)")
     args = parser.parse_args(argv)
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-etl-"))
@@ -183,9 +186,17 @@ def main(argv=None) -> int:
     size = sum(p.stat().st_size for p in delivery.iterdir())
 
     # 2. load everything into an empty warehouse
-    load_before = os.getloadavg()[0]
-    wall, cpu, rss, code, out, err = run_measured(["load", "--timings", str(delivery)], env)
-    assert code == 0, out
+    runs = []
+    for attempt in range(max(args.repeat, 1)):
+        shutil.rmtree(data_dir, ignore_errors=True)
+        load_before = os.getloadavg()
+        measured = run_measured(["load", "--timings", str(delivery)], env)
+        assert measured[3] == 0, measured[4]
+        runs.append(measured)
+        print(f"läsa in, körning {attempt + 1}: {measured[0]:.2f} s vägg, {measured[1]:.2f} s CPU, "
+              f"{measured[2]:.0f} MB (belastning före: {' '.join(f'{x:.2f}' for x in load_before)})", flush=True)
+    wall, cpu, rss, code, out, err = min(runs, key=lambda r: r[0])
+    load_before = load_before[0]
     import duckdb
 
     from etl.snapshot import SnapshotStore
