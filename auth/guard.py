@@ -138,6 +138,19 @@ def start_session(user: StaffUser, **extra) -> None:
     session["name"] = user.name
     session[SEEN_KEY] = int(time.time())
     session.update(extra)
+    _seed_csrf()
+
+
+def _seed_csrf() -> None:
+    """A fresh CSRF secret in the new session, so that every later page can hand
+    out a token (the header's logout form) without writing the session: a
+    session written by one response and overwritten by a concurrent one
+    (Dash loads the layout and the callbacks in parallel) would lose it."""
+    from flask import g
+    from flask_wtf.csrf import generate_csrf
+
+    g.pop("csrf_token", None)  # a token of this request belongs to the cleared session
+    generate_csrf()
 
 
 def end_session() -> None:

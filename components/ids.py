@@ -4,6 +4,8 @@
 HEADER = "lb-header"
 DATA_DATES = "lb-data-dates"
 DEMO_BADGE = "lb-demo"
+USER_NAME = "lb-user-name"
+LOGOUT = "lb-logout"
 
 # Jämför enheter
 JF_KVA = "jf-kva"

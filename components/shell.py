@@ -46,7 +46,25 @@ def nav_items(is_admin: bool) -> list[tuple[str, str]]:
     return NAV_ITEMS + ([ADMIN_ITEM] if is_admin else [])
 
 
-def header(meta: dict | None, *, is_admin: bool = False, user_name: str | None = None) -> html.Header:
+LOGOUT_PATH = "/logout"  # auth/: GET asks for confirmation, POST with a CSRF token logs out
+
+
+def logout_control(csrf_token: str | None = None):
+    """ "Logga ut": a one-click POST form when a CSRF token is at hand, else a
+    link to the confirmation page. A form older than the token's lifetime gets
+    auth's confirmation page back (with a fresh token), so nothing is lost."""
+    if not csrf_token:
+        return html.A("Logga ut", href=LOGOUT_PATH, id=ids.LOGOUT, className="lb-logout ms-2")
+    # The submit button carries the token: a form sends its submitter's name=value.
+    return html.Form(
+        html.Button("Logga ut", type="submit", name="csrf_token", value=csrf_token, id=ids.LOGOUT,
+                    className="btn btn-link lb-logout p-0 ms-2 align-baseline"),
+        action=LOGOUT_PATH, method="post", className="d-inline m-0",
+    )
+
+
+def header(meta: dict | None, *, is_admin: bool = False, user_name: str | None = None,
+           csrf_token: str | None = None) -> html.Header:
     links = [
         dbc.NavItem(dbc.NavLink(label, href=href, active="exact", className="px-2"))
         for label, href in nav_items(is_admin)
@@ -69,7 +87,10 @@ def header(meta: dict | None, *, is_admin: bool = False, user_name: str | None =
             title="Uppgifterna är påhittade demodata, inte verkliga väntetider.",
         ))
     if user_name:
-        right.append(html.Span(user_name, className="lb-datadates ms-3"))
+        right.append(html.Span(
+            [html.Span(user_name, id=ids.USER_NAME), logout_control(csrf_token)],
+            className="lb-datadates lb-user ms-3 d-inline-flex align-items-center",
+        ))
     return html.Header(
         dbc.Container(
             [
@@ -111,16 +132,29 @@ def _current_meta() -> dict | None:
         return None
 
 
-def _current_user() -> tuple[bool, str | None]:
-    """(is admin, display name) from auth/, when it provides them."""
+def _current_user() -> tuple[bool, str | None, str | None]:
+    """(is admin, display name, CSRF token for the logout form) from auth/."""
     try:
         import auth
 
         is_admin = bool(getattr(auth, "current_user_is_admin", lambda: False)())
         name_fn = getattr(auth, "current_user_name", None)
-        return is_admin, (name_fn() if callable(name_fn) else None)
+        name = name_fn() if callable(name_fn) else None
     except Exception:
-        return False, None
+        return False, None, None
+    token = None
+    if name:
+        try:
+            from flask import session
+
+            # Only when the session already holds the CSRF secret (auth seeds it
+            # at login): making one here would write the session from the layout
+            # request, and a parallel callback response could overwrite it.
+            if "csrf_token" in session:
+                token = auth.csrf_token()
+        except Exception:  # no request or no secret key: the link to the confirmation page
+            token = None
+    return is_admin, name, token
 
 
 def app_shell():
@@ -128,10 +162,10 @@ def app_shell():
         meta = _current_meta()
     except RuntimeError:  # outside a request (layout validation)
         meta = None
-    is_admin, user_name = _current_user()
+    is_admin, user_name, token = _current_user()
     return html.Div(
         [
-            header(meta, is_admin=is_admin, user_name=user_name),
+            header(meta, is_admin=is_admin, user_name=user_name, csrf_token=token),
             dbc.Container(dash.page_container, fluid=True, className="pb-4", id="lb-main"),
             html.Footer(
                 dbc.Container(

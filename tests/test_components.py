@@ -14,6 +14,7 @@ from components import columns as cols
 from components import controls as ctl
 from components import figures
 from components import format as fmt
+from components import ids
 from components import shell
 from components import url_state as us
 
@@ -295,6 +296,43 @@ def test_header_shows_data_dates_and_demo_label():
     assert "[/admin]" in _texts(shell.header(META, is_admin=True))
     assert "Demodata" not in _texts(shell.header({**META, "demo": False}))
     assert "Inga data är inlästa" in _texts(shell.header(None))
+
+
+def _find(component, component_id):
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, str):
+            hit = _find(child, component_id)
+            if hit is not None:
+                return hit
+    return None
+
+
+def test_header_has_logout_next_to_the_user_name():
+    from dash import html
+
+    assert _find(shell.header(META), ids.LOGOUT) is None  # nobody logged in: no logout
+    head = shell.header(META, user_name="Anna Andersson", csrf_token="tok123")
+    assert "Anna Andersson" in _texts(head)
+    button = _find(head, ids.LOGOUT)
+    assert isinstance(button, html.Button) and button.children == "Logga ut"
+    assert button.type == "submit" and button.name == "csrf_token" and button.value == "tok123"
+    assert _find(head, ids.USER_NAME).children == "Anna Andersson"
+    forms = [c for c in _walk(head) if isinstance(c, html.Form)]
+    assert len(forms) == 1 and forms[0].action == "/logout" and forms[0].method == "post"
+    # Without a token: a link to auth's confirmation page (GET /logout asks, POST logs out).
+    link = _find(shell.header(META, user_name="Anna Andersson"), ids.LOGOUT)
+    assert isinstance(link, html.A) and link.href == "/logout" and link.children == "Logga ut"
+
+
+def _walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, str):
+            yield from _walk(child)
 
 
 def test_kva_options_one_per_group_and_match_accent_free_typing():

@@ -271,3 +271,16 @@ def test_every_grid_column_has_its_header_and_no_lone_filter_icon(page, kva, lev
     assert [c["text"] for c in cells] == expected
     for c in cells:
         assert 0 <= c["gap"] <= 12, f"filterknappen för {c['text']!r} står {c['gap']} px från rubriken"
+
+
+def test_logout_from_the_header(page):
+    """"Logga ut" beside the user's name ends the session in one click (POST with CSRF)."""
+    page.goto(page.base_url + "/om")
+    page.get_by_text("Kända begränsningar").wait_for()
+    assert page.locator("#lb-user-name").inner_text() != ""
+    page.locator("#lb-logout").click()
+    page.get_by_text("Du är utloggad").wait_for()
+    assert urlparse(page.url).path == "/logout"
+    page.goto(page.base_url + "/?kva=NGB")
+    page.wait_for_url(re.compile(r"/login"))
+    assert "next=" in page.url
