@@ -9,6 +9,7 @@ assets/plotly-locale-sv.js, and no link to Plotly's cloud).
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import pandas as pd
@@ -24,6 +25,9 @@ COLORS = {
     "bars": "#1f4e79",
 }
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"
+
+#: Bar labels longer than this are shortened on the axis (the hover has them in full).
+LABEL_LIMIT = 34
 
 GRAPH_CONFIG = {
     "locale": "sv",
@@ -51,6 +55,43 @@ def base_layout(title: str | None = None, height: int = 380) -> dict:
     if title:
         layout["title"] = dict(text=title, x=0, xanchor="left", font=dict(size=16))
     return layout
+
+
+def nice_step(vmax: float, intervals: int = 4, integer: bool = True) -> float:
+    """The smallest "round" step (1, 2, 2.5 or 5 times a power of ten) with which
+    ``intervals`` steps reach ``vmax``; at least 1 for counts and whole days."""
+    if not vmax or vmax <= 0 or vmax != vmax:
+        return 1
+    raw = vmax / intervals
+    power = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 2.5, 5, 10):
+        step = m * power
+        if step >= raw * (1 - 1e-9):
+            break
+    if integer:
+        if step < 1:
+            return 1
+        if step != int(step):  # 2.5, 25 -> 25 is fine, 2.5 is not a whole number
+            step = 3 if step < 3 else math.ceil(step)
+        return int(step)
+    return step
+
+
+def aligned_axes(vmax_left: float, vmax_right: float, counts: tuple[int, ...] = (4, 5, 3, 6)) -> tuple[dict, dict]:
+    """Ranges and ticks for two overlaid y axes from 0: round steps and the same
+    number of intervals, so that both axes' ticks sit on the same grid lines.
+    The number of intervals (3-6) is the one that wastes the least height."""
+    best = None
+    for count in counts:
+        left, right = nice_step(vmax_left, count), nice_step(vmax_right, count)
+        waste = sum(step * count / vmax if vmax and vmax > 0 else 1.0
+                    for step, vmax in ((left, vmax_left), (right, vmax_right)))
+        if best is None or waste < best[0] - 1e-9:
+            best = (waste, count, left, right)
+    _, count, left, right = best
+    # A little headroom above the top tick keeps its label and the line markers inside.
+    axis = lambda step: dict(range=[0, round(step * count * 1.04, 6)], tick0=0, dtick=step, tickmode="linear")  # noqa: E731
+    return axis(left), axis(right)
 
 
 def empty_figure(message: str, height: int = 240) -> dict:
@@ -141,37 +182,60 @@ def trend_figure(
         ))
     layout = base_layout(title, height=420)
     max_n = max(n_values) if n_values else 0
+    max_wait = max((v for t in data[1:] for v in t["y"] if v is not None), default=0)
+    # Round ticks (0, 50, 100 … days; 0, 250, 500 … operations) on shared grid lines.
+    wait_axis, n_axis = aligned_axes(max_wait, max_n)
     layout["yaxis"] = dict(title=dict(text="Antal operationer"), side="right", showgrid=False,
-                           rangemode="tozero", tickformat=",d", dtick=max(1, -(-max_n // 4)))
+                           zeroline=False, tickformat=",d", **n_axis)
     layout["yaxis2"] = dict(title=dict(text="Väntetid (dagar)"), overlaying="y", side="left",
-                            gridcolor="#e9ecef", zeroline=False, rangemode="tozero", tickformat=",d")
+                            gridcolor="#e9ecef", zeroline=False, tickformat=",d", **wait_axis)
     layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
     layout["barmode"] = "overlay"
     return {"data": data, "layout": layout}
+
+
+def short_label(label: str, limit: int = LABEL_LIMIT) -> str:
+    """A bar label cut at a word boundary with "…" when longer than ``limit``."""
+    label = str(label)
+    if len(label) <= limit:
+        return label
+    cut = label[: limit - 1].rstrip()
+    space = cut.rfind(" ")
+    if space > 3:  # keep whole words (after a KVÅ code)
+        cut = cut[:space]
+    return cut.rstrip(" ,(–-") + "…"
 
 
 def share_bar_figure(labels: list[str], counts: list[int], *, title: str | None = None,
                      suppress_below: int = 5, height: int | None = None) -> dict:
     """Horizontal bars of shares (a mix: KVÅ groups, ASA classes, priorities, anaesthesia).
 
-    Shares are of the total; the hover shows the share and the count ("<5" for small counts).
+    Shares are of the total; the hover shows the full label, the share and the
+    count ("<5" for small counts). Long labels are shortened on the axis so
+    that the bars keep their width.
     """
     total = sum(int(c) for c in counts)
     if total == 0:
         return empty_figure("Inga operationer att visa.", height=height or 200)
     shares = [int(c) / total for c in counts]
     text = [fmt.fmt_share(s) for s in shares]
-    hover = [f"{fmt.fmt_share(s)} ({fmt.fmt_n(c, False, suppress_below)} operationer)"
-             for s, c in zip(shares, counts)]
+    hover = [f"{label}: {fmt.fmt_share(s)} ({fmt.fmt_n(c, False, suppress_below)} operationer)"
+             for label, s, c in zip(labels, shares, counts)]
+    labels = [short_label(label) for label in labels]
+    # Bars in percent (0-100) so that the axis reads "50 %" (Swedish: a space
+    # before the sign; d3's ".0%" gives "50%"), with round steps of 10-25 %.
+    percent = [100 * s for s in shares]
     data = [dict(
-        type="bar", x=shares, y=labels, orientation="h", marker=dict(color=COLORS["bars"]), text=text,
+        type="bar", x=percent, y=labels, orientation="h", marker=dict(color=COLORS["bars"]), text=text,
         textposition="outside", cliponaxis=False, customdata=hover,
-        hovertemplate="%{y}: %{customdata}<extra></extra>",
+        hovertemplate="%{customdata}<extra></extra>",
     )]
     layout = base_layout(title, height=height or max(160, 48 + 30 * len(labels)))
     layout["hovermode"] = "closest"
-    layout["xaxis"] = dict(tickformat=".0%", range=[0, min(1.0, max(shares) * 1.25 + 0.05)],
-                           gridcolor="#e9ecef", showgrid=True)
+    top = min(100.0, max(percent) * 1.25 + 5)  # room for the text beside the longest bar
+    step = 25 if top > 60 else 20 if top > 40 else 10
+    layout["xaxis"] = dict(range=[0, top], tick0=0, dtick=step, tickmode="linear", ticksuffix=" %",
+                           tickformat="d", gridcolor="#e9ecef", showgrid=True, zeroline=False)
     layout["yaxis"] = dict(autorange="reversed", automargin=True)
     layout["margin"].update(l=16)
     layout["showlegend"] = False

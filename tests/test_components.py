@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -226,6 +227,37 @@ def test_trend_figure_look_and_gaps():
     go.Figure(fig)  # and a valid Plotly figure
 
 
+def _round(step) -> bool:
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    return any(abs(mantissa - m) < 1e-9 for m in (1, 2, 2.5, 3, 5))
+
+
+@pytest.mark.parametrize("max_wait,max_n", [(248.0, 936), (350.0, 167), (40.0, 7), (3.0, 2), (95.5, 12),
+                                            (1234.0, 21462), (0.0, 0)])
+def test_trend_axes_have_round_ticks_on_shared_grid_lines(max_wait, max_n):
+    wait_axis, n_axis = figures.aligned_axes(max_wait, max_n)
+    for axis, vmax in ((wait_axis, max_wait), (n_axis, max_n)):
+        assert axis["tick0"] == 0 and axis["tickmode"] == "linear"
+        assert _round(axis["dtick"]) and axis["dtick"] >= 1 and float(axis["dtick"]).is_integer()
+        assert axis["range"][0] == 0 and axis["range"][1] >= vmax
+    # The same number of intervals on both axes: every n tick sits on a wait grid line.
+    intervals = [round(a["range"][1] / 1.04 / a["dtick"], 6) for a in (wait_axis, n_axis)]
+    assert intervals[0] == intervals[1] and 3 <= intervals[0] <= 6
+    # Never more than one and a half times the data's height wasted (beyond tiny values).
+    if max_wait >= 10:
+        assert wait_axis["range"][1] <= 1.6 * max_wait
+
+
+def test_trend_figure_uses_the_aligned_axes():
+    unit = _months()
+    fig = figures.trend_figure(unit, _months(suppressed_at=()), None)
+    layout = fig["layout"]
+    wait_axis, n_axis = figures.aligned_axes(max(unit["p90"].dropna()), max(unit["n"]))
+    assert {k: layout["yaxis2"][k] for k in wait_axis} == wait_axis
+    assert {k: layout["yaxis"][k] for k in n_axis} == n_axis
+    assert layout["yaxis"]["tickformat"] == ",d"  # "1 000" with the layout's separators ", "
+
+
 def test_trend_figure_empty_says_why():
     fig = figures.trend_figure(pd.DataFrame(columns=["month", "n", "median", "p90", "suppressed"]))
     assert "Inga operationer" in fig["layout"]["annotations"][0]["text"]
@@ -234,9 +266,15 @@ def test_trend_figure_empty_says_why():
 def test_share_bar_figure():
     fig = figures.share_bar_figure(["ASA 1", "ASA 2", "ASA 3"], [1, 3, 0])
     bar = fig["data"][0]
-    assert bar["x"] == [0.25, 0.75, 0.0]
+    assert bar["x"] == [25.0, 75.0, 0.0]          # percent, so the axis can read "50 %"
     assert bar["text"] == ["25 %", "75 %", "0 %"]
-    assert "<5" in bar["customdata"][0]
+    assert "<5" in bar["customdata"][0] and bar["customdata"][0].startswith("ASA 1: 25 %")
+    axis = fig["layout"]["xaxis"]
+    assert axis["ticksuffix"] == " %" and axis["dtick"] in (10, 20, 25) and axis["range"][1] <= 100
+    long = "NFF Operationer på ledyta och ledhinna i höftled (höftledsartroskopi)"
+    fig = figures.share_bar_figure([long, "NFB Primär protes i höftled"], [30, 70])
+    assert fig["data"][0]["y"] == ["NFF Operationer på ledyta och…", "NFB Primär protes i höftled"]
+    assert fig["data"][0]["customdata"][0].startswith(long + ": 30 %")  # the full label in the hover
     assert "Inga operationer" in figures.share_bar_figure(["a"], [0])["layout"]["annotations"][0]["text"]
     import plotly.graph_objects as go
     go.Figure(fig)
