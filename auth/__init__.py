@@ -29,7 +29,7 @@ log = logging.getLogger("lagesbild.auth")
 def init_app(server, settings) -> None:
     from flask_login import LoginManager
 
-    from auth import certs, devusers, roles
+    from auth import certs, roles
     from auth.cli import users_cli
     from auth.db import open_db
     from auth.guard import audit_api_call, guard
@@ -80,9 +80,10 @@ def init_app(server, settings) -> None:
 
         method = session.get("method", "")
         name = session.get("name") or user_id
-        if method == "dev" and devusers.by_hsa_id(db, user_id) is None:
+        granted, has_dev_account = roles.access_for(db, user_id)  # one query per request
+        if method == "dev" and not has_dev_account:
             return None  # the account was removed
-        return StaffUser(user_id, name, roles.roles_for(db, user_id), method)
+        return StaffUser(user_id, name, granted, method)
 
     server.wsgi_app = TrustedProxyMiddleware(server.wsgi_app, networks)
     server.register_blueprint(bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from auth.certs import is_valid_hsa_id
 from auth.db import AuthDB
@@ -35,6 +35,22 @@ def _check(hsa_id: str, role: str) -> None:
         )
     if role not in ROLES:
         raise RoleError(f"Okänd roll {role!r}. Kända roller: {', '.join(sorted(ROLES))}.")
+
+
+# The per-request look-up of auth's user loader: one indexed statement through
+# the engine's pool (SQLAlchemy Core, no ORM session), read fresh on every
+# request so that a grant or a revoke takes effect at the next request.
+_ACCESS_SQL = text(
+    "SELECT 'role', role FROM role_grants WHERE hsa_id = :h "
+    "UNION ALL SELECT 'dev', username FROM dev_users WHERE hsa_id = :h"
+)
+
+
+def access_for(db: AuthDB, hsa_id: str) -> tuple[frozenset[str], bool]:
+    """(roles granted to the HSA-ID, whether a dev account has that HSA-ID), in one query."""
+    with db.engine.connect() as connection:
+        rows = connection.execute(_ACCESS_SQL, {"h": hsa_id}).fetchall()
+    return frozenset(value for kind, value in rows if kind == "role"), any(kind == "dev" for kind, _ in rows)
 
 
 def roles_for(db: AuthDB, hsa_id: str) -> frozenset[str]:

@@ -51,3 +51,15 @@ def with_distance(rows: pd.DataFrame, origin: tuple[float, float] | None,
         return out
     out[column] = haversine_km(origin[0], origin[1], out["lat"], out["lon"])
     return out
+
+
+def distances_km(rows, origin: tuple[float, float] | None) -> dict[str, float | None]:
+    """{row id: km from ``origin``} for rows given as dicts with id, lat, lon
+    (None where a coordinate or the origin is missing)."""
+    rows = list(rows)
+    if origin is None or not rows:
+        return {str(r["id"]): None for r in rows}
+    lat = [np.nan if r.get("lat") is None else r["lat"] for r in rows]
+    lon = [np.nan if r.get("lon") is None else r["lon"] for r in rows]
+    km = np.atleast_1d(haversine_km(origin[0], origin[1], lat, lon))
+    return {str(r["id"]): (None if np.isnan(k) else float(k)) for r, k in zip(rows, km)}

@@ -341,6 +341,27 @@ REGION_ROW_COLUMNS = [
 ]
 
 
+class _FrameFromRecords:
+    """``WaitsResult.rows``: the DataFrame given to the constructor, or else one
+    built from ``row_records`` on first use and kept. The screen needs only the
+    records; building a pandas frame of them costs ~2 ms per table update."""
+
+    def __set_name__(self, owner, name):
+        self.key = "_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return None  # the field's default: build from the records
+        frame = obj.__dict__.get(self.key)
+        if frame is None:
+            frame = obj._build_frame()
+            obj.__dict__[self.key] = frame
+        return frame
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.key] = value
+
+
 @dataclass(frozen=True)
 class WaitsResult:
     kva: str
@@ -349,13 +370,18 @@ class WaitsResult:
     data_date: dt.date | None
     period: int
     level: str
-    rows: pd.DataFrame
-    demo: bool
+    rows: pd.DataFrame = _FrameFromRecords()  # pandas view of row_records (built lazily)
+    demo: bool = False
     filters: Filters = NO_FILTERS
     suppress_below: int = 5
     stale_days: int = STALE_DAYS
-    # The same rows as JSON-safe dicts, kept from the query (cheaper than converting the frame).
+    # The rows as JSON-safe dicts, straight from the query (what the screen and the API use).
     row_records: tuple = field(default=(), repr=False, compare=False)
+
+    def _build_frame(self) -> pd.DataFrame:
+        if not self.row_records:
+            return _empty_rows(self.level)
+        return _frame(list(self.row_records), UNIT_ROW_COLUMNS if self.level == "unit" else REGION_ROW_COLUMNS)
 
     @property
     def window(self) -> tuple[dt.date, dt.date] | None:
@@ -366,7 +392,7 @@ class WaitsResult:
 
     def records(self) -> list[dict]:
         """The rows as JSON-safe dicts (None for a missing value)."""
-        if self.row_records or self.rows.empty:
+        if self.row_records:
             return [dict(r) for r in self.row_records]
         return records(self.rows)
 
@@ -524,7 +550,7 @@ def waits_table(
             row["senaste_operation"] = max((latest.get(u, "") for u in units), default="") or None
     stats.sort(key=_sort_key)
     cols = UNIT_ROW_COLUMNS if level == "unit" else REGION_ROW_COLUMNS
-    return WaitsResult(rows=_frame(stats, cols), row_records=tuple({c: r[c] for c in cols} for r in stats), **base)
+    return WaitsResult(row_records=tuple({c: r[c] for c in cols} for r in stats), **base)
 
 
 # ---------------------------------------------------------------------------

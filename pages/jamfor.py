@@ -72,13 +72,12 @@ def table_data(wh, state: us.ViewState) -> dict:
         wh, kva, state.period, state.level, _filters_for(state, source),
         suppress_below=_suppress_below(), stale_days=_stale_days(),
     )
-    rows = result.rows
+    # The query's own JSON-safe records: no pandas on the way to the grid.
+    records = result.row_records
     origin = hem_origin(wh, state.hem)
     distances = None
     if state.hem:
-        with_d = geo.with_distance(rows, origin)
-        distances = {str(i): (None if pd.isna(km) else float(km)) for i, km in zip(with_d["id"], with_d["avstand_km"])}
-    records = result.rows.to_dict("records")
+        distances = geo.distances_km(records, origin)
     grid = cols.grid_rows(
         records, level=state.level, kva=kva, suppress_below=result.suppress_below,
         stale_days=result.stale_days, region_names=queries.region_names(wh), distances=distances,

@@ -54,3 +54,14 @@ def test_with_distance_adds_a_sortable_column():
     assert math.isnan(out["avstand_km"].iloc[2])
     assert list(out.sort_values("avstand_km")["id"]) == ["b", "a", "c"]
     assert geo.with_distance(rows, None)["avstand_km"].isna().all()
+
+
+def test_distances_from_row_dicts_match_the_frame_version():
+    rows = [{"id": "a", "lat": 57.7089, "lon": 11.9746}, {"id": "b", "lat": 59.3293, "lon": 18.0686},
+            {"id": "c", "lat": None, "lon": None}]
+    got = geo.distances_km(rows, geo.region_seat("01"))
+    frame = geo.with_distance(pd.DataFrame(rows), geo.region_seat("01"))
+    assert got["a"] == pytest.approx(frame["avstand_km"].iloc[0]) and got["b"] == pytest.approx(0.0, abs=1e-9)
+    assert got["c"] is None
+    assert geo.distances_km(rows, None) == {"a": None, "b": None, "c": None}
+    assert geo.distances_km([], (60.0, 15.0)) == {}

@@ -77,6 +77,34 @@ def test_roles_functions(app):
     assert roles.roles_for(db, HSA) == frozenset()
 
 
+def test_per_request_access_lookup_is_fresh(app):
+    """The user loader's one-query look-up sees a grant, a revoke and a removed
+    dev account at once (no cache between the app database and a request)."""
+    db = app.extensions["auth_db"]
+    assert roles.access_for(db, HSA) == (frozenset(), False)
+    roles.grant(db, HSA, "admin", by="test")
+    assert roles.access_for(db, HSA) == (frozenset({"admin"}), False)
+    roles.revoke(db, HSA, "admin")
+    assert roles.access_for(db, HSA) == (frozenset(), False)
+    account = devusers.create_or_update(db, "snabb", "ett-langt-losenord")
+    assert roles.access_for(db, account.hsa_id) == (frozenset(), True)
+    roles.grant(db, account.hsa_id, "admin", by="test")
+    assert roles.access_for(db, account.hsa_id) == (frozenset({"admin"}), True)
+
+
+def test_dev_session_ends_when_the_account_is_removed(app):
+    from sqlalchemy import delete
+
+    from auth.models import DevUser
+    from tests.auth.support import logged_in_client
+
+    client = logged_in_client(app, "borttagen", "ett-langt-losenord")
+    assert client.get("/api/v1/meta").status_code in (200, 503)
+    with app.extensions["auth_db"].session() as s:
+        s.execute(delete(DevUser).where(DevUser.username == "borttagen"))
+    assert client.get("/api/v1/meta").status_code == 401
+
+
 def test_migrations_match_the_models_and_are_idempotent(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
