@@ -108,27 +108,41 @@ def _month_dates(months: Iterable[str]) -> list[str]:
     return [f"{m}-01" for m in months]
 
 
-def _values(df: pd.DataFrame, column: str) -> list:
+TREND_FIELDS = ("month", "n", "median", "p90", "suppressed")
+
+
+def _columns(months) -> dict[str, list] | None:
+    """Trend months as {column: list}: from a DataFrame or from records (dicts).
+    A missing "suppressed" column means nothing is suppressed."""
+    if months is None or len(months) == 0:
+        return None
+    if isinstance(months, pd.DataFrame):
+        cols = {c: list(months[c]) for c in TREND_FIELDS if c in months.columns}
+    else:
+        cols = {c: [m.get(c) for m in months] for c in TREND_FIELDS}
+        if all(v is None for v in cols["suppressed"]):
+            del cols["suppressed"]
+    cols.setdefault("suppressed", [False] * len(cols["month"]))
+    return cols
+
+
+def _values(cols: dict, column: str) -> list:
     """Statistics of suppressed months become gaps (None), never numbers."""
-    out = []
-    suppressed = df["suppressed"] if "suppressed" in df.columns else [False] * len(df)
-    for value, sup in zip(df[column], suppressed):
-        out.append(None if sup or fmt.is_missing(value) else float(value))
-    return out
+    return [None if sup or fmt.is_missing(value) else float(value)
+            for value, sup in zip(cols[column], cols["suppressed"])]
 
 
-def _hover_days(df: pd.DataFrame, column: str, suppress_below: int) -> list[str]:
-    suppressed = df["suppressed"] if "suppressed" in df.columns else [False] * len(df)
+def _hover_days(cols: dict, column: str, suppress_below: int) -> list[str]:
     return [
         f"färre än {suppress_below} operationer" if sup else f"{fmt.fmt_days(v)} dagar"
-        for v, sup in zip(df[column], suppressed)
+        for v, sup in zip(cols[column], cols["suppressed"])
     ]
 
 
 def trend_figure(
-    unit: pd.DataFrame,
-    national: pd.DataFrame | None = None,
-    region: pd.DataFrame | None = None,
+    unit,
+    national=None,
+    region=None,
     *,
     unit_label: str = "Enheten",
     region_label: str = "Regionen",
@@ -137,16 +151,17 @@ def trend_figure(
 ) -> dict:
     """18-month trend: the unit's median, p90 and n against national and regional median.
 
-    Each frame has columns month ("YYYY-MM"), n, median, p90, suppressed.
-    n is drawn as light bars on a second axis; suppressed months are gaps.
+    Each of unit, national, region is a DataFrame or a sequence of records
+    (``TrendResult.month_records``) with month ("YYYY-MM"), n, median, p90,
+    suppressed. n is drawn as light bars on a second axis; suppressed months are gaps.
     """
-    if unit is None or len(unit) == 0:
+    unit, national, region = _columns(unit), _columns(national), _columns(region)
+    if unit is None:
         return empty_figure("Inga operationer under perioden.")
     data: list[dict] = []
     x = _month_dates(unit["month"])
     n_values = [0 if fmt.is_missing(v) else int(v) for v in unit["n"]]
-    n_text = [fmt.fmt_n(v, bool(s), suppress_below) for v, s in
-              zip(unit["n"], unit["suppressed"] if "suppressed" in unit.columns else [False] * len(unit))]
+    n_text = [fmt.fmt_n(v, bool(s), suppress_below) for v, s in zip(unit["n"], unit["suppressed"])]
     # n bars on the base axis (right side) so that the wait lines, on the
     # overlaying axis, are drawn on top of them.
     data.append(dict(
@@ -166,14 +181,14 @@ def trend_figure(
         customdata=_hover_days(unit, "median", suppress_below),
         hovertemplate="%{customdata}<extra>Median</extra>", connectgaps=False, yaxis="y2",
     ))
-    if region is not None and len(region):
+    if region is not None:
         data.append(dict(
             type="scatter", x=_month_dates(region["month"]), y=_values(region, "median"), name=f"{region_label}: median",
             mode="lines", line=dict(color=COLORS["region"], width=2, dash="dot"),
             customdata=_hover_days(region, "median", suppress_below),
             hovertemplate="%{customdata}<extra>" + region_label + "</extra>", yaxis="y2",
         ))
-    if national is not None and len(national):
+    if national is not None:
         data.append(dict(
             type="scatter", x=_month_dates(national["month"]), y=_values(national, "median"), name="Riket: median",
             mode="lines", line=dict(color=COLORS["national"], width=2),

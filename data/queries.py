@@ -565,11 +565,16 @@ class TrendResult:
     data_date: dt.date | None
     unit: str | None
     region: str | None
-    months: pd.DataFrame          # month 'YYYY-MM', n, median, p90, andel_inom_90, suppressed
-    demo: bool
+    # month 'YYYY-MM', n, median, p90, andel_inom_90, suppressed: the frame given,
+    # or one built from month_records on first use (~1 ms each; the page needs none).
+    months: pd.DataFrame = _FrameFromRecords()
+    demo: bool = False
     filters: Filters = NO_FILTERS
     suppress_below: int = 5
     month_records: tuple = field(default=(), repr=False, compare=False)
+
+    def _build_frame(self) -> pd.DataFrame:
+        return _months_frame(self.month_records)
 
     @property
     def scope(self) -> str:
@@ -634,32 +639,92 @@ def trend(
             params,
         )
     }
-    n_col, med, p90, a90_col = [], [], [], []
+    return _trend_result(base, months, found, suppress_below)
+
+
+def _trend_result(base: dict, months: list[str], found: dict, suppress_below: int) -> TrendResult:
+    """A TrendResult from {(year, month): (n, [median, p90], share within 90)}; months
+    without operations get n = 0, suppressed months no statistics."""
+    recs = []
     for month in months:
         n, q, a90 = found.get((int(month[:4]), int(month[5:])), (0, None, None))
-        n_col.append(n)
-        ok = n >= suppress_below
-        med.append(q[0] if ok else float("nan"))
-        p90.append(q[1] if ok else float("nan"))
-        a90_col.append(a90 if ok else float("nan"))
-    month_array = np.empty(len(months), dtype=object)
-    month_array[:] = months
-    out = pd.DataFrame({
-        "month": month_array, "n": np.array(n_col, dtype="int64"),
-        "median": np.array(med, dtype="float64"), "p90": np.array(p90, dtype="float64"),
-        "andel_inom_90": np.array(a90_col, dtype="float64"),
-        "suppressed": np.array(n_col, dtype="int64") < suppress_below,
-    }, columns=cols, copy=False)
+        ok = n >= suppress_below and q is not None
+        recs.append({"month": month, "n": n, "median": q[0] if ok else None, "p90": q[1] if ok else None,
+                     "andel_inom_90": a90 if ok else None, "suppressed": n < suppress_below})
+    return TrendResult(month_records=tuple(recs), **base)
 
-    def none(v):
-        return None if v != v else v  # NaN -> None
 
-    recs = tuple(
-        {"month": m, "n": n, "median": none(a), "p90": none(b), "andel_inom_90": none(c),
-         "suppressed": n < suppress_below}
-        for m, n, a, b, c in zip(months, n_col, med, p90, a90_col)
+TREND_COLUMNS = ["month", "n", "median", "p90", "andel_inom_90", "suppressed"]
+
+
+def _months_frame(recs) -> pd.DataFrame:
+    """Trend months as a DataFrame: statistics float64 (NaN when suppressed), n int64."""
+    if not recs:
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    month_array = np.empty(len(recs), dtype=object)
+    month_array[:] = [r["month"] for r in recs]
+    floats = {c: np.array([np.nan if r[c] is None else r[c] for r in recs], dtype="float64")
+              for c in ("median", "p90", "andel_inom_90")}
+    return pd.DataFrame({
+        "month": month_array, "n": np.array([r["n"] for r in recs], dtype="int64"), **floats,
+        "suppressed": np.array([r["suppressed"] for r in recs], dtype=bool),
+    }, columns=TREND_COLUMNS, copy=False)
+
+
+@cached
+def unit_trends(
+    wh: Warehouse,
+    kva: str,
+    unit: str,
+    region: str | None,
+    filters: Filters = NO_FILTERS,
+    suppress_below: int = 5,
+) -> tuple[TrendResult, TrendResult | None, TrendResult]:
+    """The unit page's three trends in one scan: (the unit's, its region's, the
+    nation's), each exactly what :func:`trend` gives for that scope (a test
+    compares them). ``region`` None: no regional trend (second item None)."""
+    kva = normalise_kva(kva)
+    filters = filters or NO_FILTERS
+    source = source_for(kva)
+    filters.check(kva, source)
+    d = data_date(wh, source)
+    common = dict(kva=kva, titel=group_titles(wh).get(kva), source=source, data_date=d, demo=is_demo(wh),
+                  filters=filters, suppress_below=suppress_below)
+    scopes = [dict(unit=unit or None, region=None), dict(unit=None, region=region or None),
+              dict(unit=None, region=None)]
+    if d is None:
+        empty = pd.DataFrame(columns=["month", "n", "median", "p90", "andel_inom_90", "suppressed"])
+        out = [TrendResult(months=empty, **common, **sc) for sc in scopes]
+        return out[0], (out[1] if region else None), out[2]
+    months = trend_months(d)
+    fsql, params = filters.sql()
+    params.update(kva=kva, src=source, d=d, first=pd.Period(months[0], "M").start_time.date(), unit=unit,
+                  region=region or "")
+
+    def stats(cond: str) -> str:
+        where = f" FILTER (WHERE {cond})" if cond else ""
+        return (f"count(*){where}, quantile_cont(vantedagar, [0.5, 0.9]){where}, "
+                f"avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END){where}")
+
+    rows = wh.rows(
+        f"""
+        SELECT year(operation_datum) AS y, month(operation_datum) AS m,
+               {stats("vardenhet_hsaid = $unit")}, {stats("region_kod = $region")}, {stats("")}
+        FROM operations
+        WHERE kva_grupp = $kva AND source = $src AND NOT akut
+          AND operation_datum >= $first AND operation_datum <= $d {fsql}
+        GROUP BY y, m
+        """,
+        params,
     )
-    return TrendResult(months=out, month_records=recs, **base)
+    found: list[dict] = [{}, {}, {}]
+    for y, m, *values in rows:
+        for i in range(3):
+            n, q, a90 = values[3 * i: 3 * i + 3]
+            if n:  # a month without operations of the scope is absent, as in trend()
+                found[i][(y, m)] = (n, q, a90)
+    out = [_trend_result({**common, **sc}, months, f, suppress_below) for sc, f in zip(scopes, found)]
+    return out[0], (out[1] if region else None), out[2]
 
 
 # ---------------------------------------------------------------------------

@@ -184,12 +184,11 @@ def update_trend(kva, unit):
     hsa_id, region_kod = unit["id"], unit["region_kod"]
     region_label = f"Region {unit.get('region_namn') or region_kod}"
     k = settings.suppress_below
-    own = queries.trend(wh, kva, unit=hsa_id, suppress_below=k)
-    region = queries.trend(wh, kva, region=region_kod, suppress_below=k)
-    nation = queries.trend(wh, kva, suppress_below=k)
-    fig = figures.trend_figure(own.months, nation.months, region.months, unit_label="Enheten",
-                               region_label=region_label, suppress_below=k)
-    total = int(own.months["n"].sum())
+    # One scan for the three scopes (the API's /trend answers one scope at a time).
+    own, region, nation = queries.unit_trends(wh, kva, hsa_id, region_kod, suppress_below=k)
+    fig = figures.trend_figure(own.month_records, nation.month_records, region.month_records if region else None,
+                               unit_label="Enheten", region_label=region_label, suppress_below=k)
+    total = sum(m["n"] for m in own.month_records)
     text = (f"{kva} – {own.titel or ''} · {ctl.source_line(own.source, own.data_date)} · "
             f"{fmt.fmt_int(total)} operationer under de 18 månaderna. Månader med färre än {k} operationer "
             "visas utan median och percentil.")

@@ -258,6 +258,13 @@ def test_trend_figure_uses_the_aligned_axes():
     assert layout["yaxis"]["tickformat"] == ",d"  # "1 000" with the layout's separators ", "
 
 
+def test_trend_figure_from_records_equals_from_frames():
+    unit, nation = _months(), _months(suppressed_at=())
+    recs = lambda df: [dict(zip(df.columns, row)) for row in df.itertuples(index=False)]  # noqa: E731
+    assert figures.trend_figure(recs(unit), recs(nation), recs(nation)) == figures.trend_figure(unit, nation, nation)
+    assert "Inga operationer" in figures.trend_figure(())["layout"]["annotations"][0]["text"]
+
+
 def test_trend_figure_empty_says_why():
     fig = figures.trend_figure(pd.DataFrame(columns=["month", "n", "median", "p90", "suppressed"]))
     assert "Inga operationer" in fig["layout"]["annotations"][0]["text"]

@@ -594,3 +594,24 @@ def test_unit_page_queries_for_a_unit_without_operations(worlds):
     mix = Q.unit_case_mix(wh, nobody, "CJC")
     assert list(mix["kategori"]) == ["topikal", "lokal", "narkos", "saknas"] and (mix["n"] == 0).all()
     assert Q.trend(wh, "NGB", unit=nobody).records()[-1]["n"] == 0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("kva,filters", [("NGB", {}), ("NGB", {"asa": (3, 4)}), ("CJC", {}),
+                                         ("CJE", {"narkos": True})])
+def test_unit_trends_in_one_scan_equal_three_trend_calls(worlds, seed, kva, filters):
+    """The unit page's combined query gives exactly trend() for the unit, its
+    region and the nation (trend() itself is checked against pandas above)."""
+    ds, ops, wh = worlds[seed]
+    f = Q.Filters(**filters)
+    units = ops[(ops["grp"] == kva) & ~ops["acute"]]["vardenhet_hsaid"].value_counts()
+    for unit in [units.index[0], units.index[-1], "SE9999999999-INGEN"]:
+        region = ds.units.set_index("vardenhet_hsaid")["region_kod"].get(unit, "01")
+        own, reg, nation = Q.unit_trends(wh, kva, unit, region, filters=f)
+        for got, want in ((own, Q.trend(wh, kva, unit=unit, filters=f)),
+                          (reg, Q.trend(wh, kva, region=region, filters=f)),
+                          (nation, Q.trend(wh, kva, filters=f))):
+            assert got.scope == want.scope and got.unit == want.unit and got.region == want.region
+            assert got.records() == want.records()
+            pd.testing.assert_frame_equal(got.months, want.months)
+    assert Q.unit_trends(wh, kva, units.index[0], None, filters=f)[1] is None
