@@ -57,29 +57,16 @@ def round_half_up(value: float, decimals: int = 0) -> int | float:
     return math.copysign(whole, scaled) / 10 ** decimals if decimals else int(math.copysign(whole, scaled))
 
 
-def _group_thousands(digits: str) -> str:
-    sign = ""
-    if digits.startswith("-"):
-        sign, digits = "-", digits[1:]
-    groups = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return sign + THOUSANDS.join(groups)
-
-
 def fmt_number(value, decimals: int = 0) -> str:
     """1234.5 -> "1 235" (decimals=0) or "1 234,5" (decimals=1); missing -> "–"."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return MISSING
     rounded = round_half_up(value, decimals)
-    text = f"{rounded:.{decimals}f}" if decimals else str(rounded)
-    if text.startswith("-") and float(text) == 0:
-        text = text[1:]
-    whole, _, frac = text.partition(".")
-    out = _group_thousands(whole)
-    return f"{out}{DECIMAL}{frac}" if frac else out
+    if not rounded:
+        rounded = abs(rounded)  # no "-0" / "-0,0"
+    # Python's "," grouping, then the Swedish separators ("1,234.5" -> "1 234,5").
+    text = f"{rounded:,.{decimals}f}" if decimals else f"{rounded:,d}"
+    return text.replace(",", THOUSANDS).replace(".", DECIMAL)
 
 
 def fmt_int(value) -> str:
