@@ -301,8 +301,9 @@ def suggest_kva(search_value, value, current):
     Input(ids.JF_NARKOS, "value"),
     Input(ids.JF_HEM, "value"),
     State(ids.JF_STATE, "data"),
+    State(ids.JF_GRID, "columnDefs"),
 )
-def update_table(kva, period, level, asa, prio, narkos, hem, url_state):
+def update_table(kva, period, level, asa, prio, narkos, hem, url_state, current_defs=None):
     state = _state_from_inputs(kva, period, level, asa, prio, narkos, hem)
     wh = get_warehouse()
     sort = us.decode(url_state).sort if url_state else None
@@ -320,6 +321,10 @@ def update_table(kva, period, level, asa, prio, narkos, hem, url_state):
     data = table_data(wh, state)
     result = data["result"]
     defs = cols.column_defs(data["specs"], sort)
+    if defs == current_defs:
+        # Same columns: leave the grid's columns (and the filter the user or the
+        # URL set on them) alone instead of rebuilding them.
+        defs = dash.no_update
     source_text = [
         html.Span(ctl.source_line(source, result.data_date, state.period)),
         html.Br(),

@@ -88,12 +88,22 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
         "outputs": [{"id": i, "property": p} for i, p in outputs],
         "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
         "changedPropIds": ["jf-kva.value"],
-        "state": [{"id": "jf-state", "property": "data", "value": "?kva=NGB"}],
+        "state": [{"id": "jf-state", "property": "data", "value": "?kva=NGB"},
+                  {"id": "jf-grid", "property": "columnDefs", "value": []}],
     }
     r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     assert r.status_code == 200, r.data[:500]
     rows = r.get_json()["response"]["jf-grid"]["rowData"]
-    assert rows
+    defs = r.get_json()["response"]["jf-grid"]["columnDefs"]
+    assert rows and [d["field"] for d in defs][:2] == ["namn", "region"]
+
+    # The same columns already in the grid: they are left alone (a filter set
+    # on them, e.g. from a shared URL, stays), the rows are still sent.
+    body["state"][1]["value"] = defs
+    again = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert again.status_code == 200
+    assert "columnDefs" not in again.get_json()["response"]["jf-grid"]
+    assert again.get_json()["response"]["jf-grid"]["rowData"] == rows
 
     # Independent count: non-acute, not deleted NGB operations with ASA 3-4 in (D - 90, D].
     ops = dataset.operations

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import re
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 
@@ -162,8 +162,11 @@ def test_downloads_equal_the_rows_and_columns_on_screen(page):
     url = (page.base_url + "/?kva=NGB&period=365&level=unit&sort=-n&filter="
            + json.dumps(grid_filter, separators=(",", ":")))
     page.goto(url)
-    rows = wait_rows(page)
-    assert rows and all(r["agarform"] == "offentlig" for r in rows)
+    rows = wait_rows(page, lambda rs: rs and all(r["agarform"] == "offentlig" for r in rs),
+                     "rader filtrerade på ägarform enligt adressen")
+    page.wait_for_timeout(300)
+    assert grid_rows(page) == rows, "filtret från adressen ska ligga kvar"
+    assert "offentlig" in unquote(page.url)
     ns = [r["n"] for r in rows if r["n"] is not None]
     assert ns == sorted(ns, reverse=True)
     headers = header_texts(page)
