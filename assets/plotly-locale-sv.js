@@ -1,6 +1,7 @@
 /* Plotly.js Swedish locale ("sv"), from plotly.js-locales 3.7.0 (MIT licence,
  * Copyright Plotly, Inc.), served locally; decimal comma and space thousands
- * separator added. Graphs use config={"locale": "sv"}. */
+ * separator added; day and month names in lower case as Swedish writes them
+ * ("okt 2026", not "Okt 2026"). Graphs use config={"locale": "sv"}. */
 (function () {
     var locale = {
     moduleType: 'locale',
@@ -68,15 +69,15 @@
         'upper fence:': 'övre gräns:',                                                   // traces/box/calc.js:147
     },
     format: {
-        days: ['Söndag', 'Måndag', 'Tisdag', 'Onsdag', 'Torsdag', 'Fredag', 'Lördag'],
-        shortDays: ['Sön', 'Mån', 'Tis', 'Ons', 'Tor', 'Fre', 'Lör'],
+        days: ['söndag', 'måndag', 'tisdag', 'onsdag', 'torsdag', 'fredag', 'lördag'],
+        shortDays: ['sön', 'mån', 'tis', 'ons', 'tor', 'fre', 'lör'],
         months: [
-            'Januari', 'Februari', 'Mars', 'April', 'Maj', 'Juni',
-            'Juli', 'Augusti', 'September', 'Oktober', 'November', 'December'
+            'januari', 'februari', 'mars', 'april', 'maj', 'juni',
+            'juli', 'augusti', 'september', 'oktober', 'november', 'december'
         ],
         shortMonths: [
-            'Jan', 'Feb', 'Mar', 'Apr', 'Maj', 'Jun',
-            'Jul', 'Aug', 'Sep', 'Okt', 'Nov', 'Dec'
+            'jan', 'feb', 'mar', 'apr', 'maj', 'jun',
+            'jul', 'aug', 'sep', 'okt', 'nov', 'dec'
         ],
         date: '%Y-%m-%d',
         decimal: ',',

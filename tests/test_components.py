@@ -290,7 +290,7 @@ def test_share_bar_figure():
 def test_graph_config_uses_swedish_locale_served_locally():
     assert figures.GRAPH_CONFIG["locale"] == "sv"
     locale_js = (ROOT / "assets" / "plotly-locale-sv.js").read_text(encoding="utf-8")
-    assert "name: 'sv'" in locale_js and "decimal: ','" in locale_js
+    assert "name: 'sv'" in locale_js and "decimal: ','" in locale_js and "'okt'" in locale_js
 
 
 def test_vtd_figure():

@@ -215,6 +215,10 @@ def test_every_page_is_served_from_this_host(page):
     page.goto(page.base_url + f"/enhet/{rows[0]['id']}?kva=CJC")
     page.locator("#eh-trend .js-plotly-plot").wait_for()
     page.get_by_text("Anestesi", exact=True).wait_for()
+    # Plotly's Swedish locale is active: month ticks as Swedish writes them.
+    ticks = page.locator("#eh-trend .xtick text").all_text_contents()
+    assert ticks and all(re.fullmatch(r"(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec) \d{4}", t)
+                         for t in ticks), ticks
     page.goto(page.base_url + "/enhet/SE9999999999-FINNSINTE")
     page.get_by_text("Okänd enhet").wait_for()
     page.goto(page.base_url + "/om")
@@ -227,7 +231,6 @@ def test_every_page_is_served_from_this_host(page):
     assert any("/assets/fonts/inter-latin-400-normal.woff2" in u for u in requested)
     assert any("plotly-locale-sv.js" in u for u in requested)
     assert any("00-bootstrap-5.3.9.min.css" in u for u in requested)
-    # The Swedish locale is active in the graph's axis labels.
     assert page.recorder.off_host() == []
 
 
