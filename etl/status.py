@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from data.warehouse import Warehouse
 from etl.results import fmt_int, rows_summary
@@ -19,16 +20,31 @@ SOURCE_NAMES = {
     "kva": "KVÅ-katalog",
 }
 OUTCOME_NAMES = {"loaded": "inläst", "rejected": "AVVISAD", "unchanged": "oförändrad"}
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def _iso(value) -> str | None:
+    """Dates as ISO dates; times (stored in UTC) as ISO with an explicit offset."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
+        at = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return at.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def local_time(value: str | None) -> str:
+    """An ISO time (UTC when it has no offset) as Swedish local time, "2026-12-03 09:00:22"."""
+    if not value:
+        return "–"
+    try:
+        at = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+    return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def collect(warehouse_dir: Path, last: int = 10, rejections_for: str | None = None,
@@ -55,7 +71,7 @@ def collect(warehouse_dir: Path, last: int = 10, rejections_for: str | None = No
         info = dict(wh.rows("SELECT key, value FROM snapshot_info"))
         out = {
             "snapshot_id": wh.snapshot_id,
-            "created_at": info.get("created_at"),
+            "created_at": _iso(dt.datetime.fromisoformat(info["created_at"])) if info.get("created_at") else None,
             "demo": info.get("demo") == "true",
             "sources": sources,
             "loads": loads,
@@ -79,7 +95,7 @@ def render(status: dict) -> str:
     """Swedish text for people."""
     if status["snapshot_id"] is None:
         return "Inga data är inlästa ännu. Kör `python -m etl load KATALOG` eller `make run`."
-    lines = [f"Ögonblicksbild {status['snapshot_id']} (skapad {status.get('created_at')})"
+    lines = [f"Ögonblicksbild {status['snapshot_id']} (skapad {local_time(status.get('created_at'))})"
              + (" – DEMODATA" if status.get("demo") else "")]
     lines.append("")
     lines.append(f"{'Källa':<22} {'Datadatum':<11} {'Poster':>12} {'Filer':>7}")
@@ -90,7 +106,7 @@ def render(status: dict) -> str:
         lines.append("")
         lines.append(f"Senaste inläsningar ({len(status['loads'])} av {fmt_int(status['files_total'])}):")
         for load in status["loads"]:
-            text = (f"  {load['loaded_at']}  {load['file']} ({load['kind']}): "
+            text = (f"  {local_time(load['loaded_at'])}  {load['file']} ({load['kind']}): "
                     f"{OUTCOME_NAMES.get(load['outcome'], load['outcome'])}, "
                     f"{rows_summary(load['accepted'], load['rejected'])}")
             if load["message"]:

@@ -2,6 +2,7 @@
 bootstrap, and a load killed mid-file."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -95,6 +96,21 @@ def test_status_text_and_json(wh):
     assert {l["file"] for l in data["loads"]} >= {"spor_20261101.csv", "vardenheter.csv"}
     assert all(l["outcome"] == "loaded" for l in data["loads"])
     assert data["demo"] is False
+    # Times: JSON in UTC with an explicit offset; the text in Swedish local time (as on the Admin page).
+    from etl.status import local_time
+
+    loaded = dt.datetime.fromisoformat(data["loads"][0]["loaded_at"])
+    assert loaded.utcoffset() == dt.timedelta(0)
+    assert dt.datetime.fromisoformat(data["created_at"]).utcoffset() == dt.timedelta(0)
+    assert f"  {local_time(data['loads'][0]['loaded_at'])}  " in text.stdout
+
+
+def test_status_local_time_follows_swedish_summer_and_winter_time():
+    from etl.status import local_time
+
+    assert local_time("2026-12-03T08:00:22+00:00") == "2026-12-03 09:00:22"
+    assert local_time("2026-07-01T08:00:00") == "2026-07-01 10:00:00"  # no offset: UTC
+    assert local_time(None) == "–"
 
 
 def test_status_without_data(tmp_path):
