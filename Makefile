@@ -36,8 +36,10 @@ test: test-venv
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 ## Reproducible measurements with a naive baseline side by side (see benchmarks/README.md).
+BENCH_DIR ?= /tmp/lagesbild-bench
 bench: test-venv
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/bench_etl.py --workdir $(BENCH_DIR)
+	$(PY) benchmarks/bench_app.py --delivery $(BENCH_DIR)/delivery
 
 clean:
 	rm -rf $(VENV) .pytest_cache

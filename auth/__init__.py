@@ -129,6 +129,11 @@ def init_dash(app, settings) -> None:
 
     server.register_error_handler(DependencyException, _unknown_dependency)
 
+    # A malformed callback request is a 400 with a reason, not a 500 from Dash's dispatcher.
+    from auth.dash_requests import init_callback_checks
+
+    init_callback_checks(app)
+
 
 # ---- helpers for the other parts ---------------------------------------------
 
