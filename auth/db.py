@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The newest migration in auth/migrations/versions (a test checks it against Alembic).
+HEAD_REVISION = "0001_initial"
 
 
 class AuthDB:
@@ -54,7 +56,13 @@ class AuthDB:
         return cfg
 
     def migrate(self) -> None:
-        """Upgrade the schema to the newest revision (idempotent)."""
+        """Upgrade the schema to the newest revision (idempotent).
+
+        A database already at :data:`HEAD_REVISION` is left alone without
+        loading Alembic (every worker calls this at start; Alembic and the
+        migration scripts cost each worker ~10 MB and ~0,1 s for nothing)."""
+        if self._stored_revision() == HEAD_REVISION:
+            return
         from alembic import command
 
         with self._lock():
@@ -65,6 +73,14 @@ class AuthDB:
                 cfg = self.alembic_config()
                 cfg.attributes["connection"] = connection
                 command.upgrade(cfg, "head")
+
+    def _stored_revision(self) -> str | None:
+        """The revision in ``alembic_version`` (None if there is no such table yet)."""
+        try:
+            with self.engine.connect() as connection:
+                return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except Exception:  # noqa: BLE001 - no table yet (new database): migrate
+            return None
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext

@@ -117,10 +117,35 @@ def test_migrations_match_the_models_and_are_idempotent(tmp_path):
     db.migrate()
     head = ScriptDirectory.from_config(db.alembic_config()).get_current_head()
     assert db.current_revision() == head
+    # The constant that lets an up-to-date database skip Alembic is the real head.
+    from auth.db import HEAD_REVISION
+
+    assert HEAD_REVISION == head
     assert {"dev_users", "role_grants", "audit_log", "alembic_version"} <= set(db.table_names())
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_an_up_to_date_database_is_not_migrated_again(tmp_path):
+    db = AuthDB(f"sqlite:///{tmp_path / 'app.db'}", lock_dir=tmp_path)
+    db.migrate()
+    # An older revision stored: migrate() must run Alembic (here it fails on the
+    # unknown revision, which proves it looked); at head it returns untouched.
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'okand'")
+    with pytest.raises(Exception):
+        db.migrate()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001_initial'")
+    code = f"""
+import sys
+from auth.db import AuthDB
+AuthDB({f"sqlite:///{tmp_path / 'app.db'}"!r}).migrate()
+print("alembic" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_database_url_setting_is_used(tmp_path):
