@@ -50,7 +50,7 @@ import pandas as pd
 
 from data import reference
 from data.context import cached
-from data.schema import DEMO_HSA_PREFIX
+from data.schema import DEMO_HSA_PREFIX, NATION_SCOPE, TREND_SUMMARY_MONTHS
 from data.warehouse import Warehouse
 
 PERIODS = (30, 90, 365)
@@ -59,7 +59,7 @@ QUERY_LEVELS = LEVELS + ("nation",)  # "nation": one row pooling every unit, for
 ASA_CLASSES = (1, 2, 3, 4, 5, 6)
 PRIO_CATEGORIES = ("1v", "2v", "4v", "3m", "6m", "12m")
 ANESTESI_CATEGORIES = ("topikal", "lokal", "narkos")
-TREND_MONTHS = 18
+TREND_MONTHS = TREND_SUMMARY_MONTHS  # the unit page reads the 18 months from trend_summary
 ASA34_DAYS = 365
 STALE_DAYS = 42
 WITHIN_DAYS = 90
@@ -717,6 +717,22 @@ def unit_trends(
     params.update(kva=kva, src=source, d=d, first=pd.Period(months[0], "M").start_time.date(), unit=unit,
                   region=region or "")
 
+    if not fsql and has_trend_summary(wh):
+        # Unfiltered (the unit page): the region's and the nation's months come
+        # from the per-snapshot trend_summary; only the unit's rows are scanned.
+        found = [_unit_months(wh, params), {}, {}]
+        for scope_id, y, m, n, q, a90 in wh.rows(
+            "SELECT scope_id, y, m, n, q, a90 FROM trend_summary "
+            "WHERE kva_grupp = $kva AND source = $src AND scope_id IN ($region, $nation)",
+            dict(kva=kva, src=source, region=region or NATION_SCOPE, nation=NATION_SCOPE),
+        ):
+            if scope_id == (region or None):
+                found[1][(y, m)] = (n, q, a90)
+            if scope_id == NATION_SCOPE:
+                found[2][(y, m)] = (n, q, a90)
+        out = [_trend_result({**common, **sc}, months, f, suppress_below) for sc, f in zip(scopes, found)]
+        return out[0], (out[1] if region else None), out[2]
+
     def stats(cond: str) -> str:
         where = f" FILTER (WHERE {cond})" if cond else ""
         return (f"count(*){where}, quantile_cont(vantedagar, [0.5, 0.9]){where}, "
@@ -741,6 +757,32 @@ def unit_trends(
                 found[i][(y, m)] = (n, q, a90)
     out = [_trend_result({**common, **sc}, months, f, suppress_below) for sc, f in zip(scopes, found)]
     return out[0], (out[1] if region else None), out[2]
+
+
+def _unit_months(wh: Warehouse, params: dict) -> dict:
+    """{(year, month): (n, [median, p90], share within 90)} of one unit, unfiltered."""
+    return {
+        (y, m): (n, q, a90)
+        for y, m, n, q, a90 in wh.rows(
+            f"""
+            SELECT year(operation_datum) AS y, month(operation_datum) AS m, count(*),
+                   quantile_cont(vantedagar, [0.5, 0.9]),
+                   avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END)
+            FROM operations
+            WHERE kva_grupp = $kva AND source = $src AND NOT akut AND vardenhet_hsaid = $unit
+              AND operation_datum >= $first AND operation_datum <= $d
+            GROUP BY y, m
+            """,
+            {k: params[k] for k in ("kva", "src", "unit", "first", "d")},
+        )
+    }
+
+
+@per_snapshot
+def has_trend_summary(wh: Warehouse) -> bool:
+    """Whether the snapshot carries trend_summary (built by the ETL since it existed)."""
+    rows = wh.rows("SELECT value FROM snapshot_info WHERE key = 'trend_summary_months'")
+    return bool(rows) and rows[0][0] == str(TREND_SUMMARY_MONTHS)
 
 
 # ---------------------------------------------------------------------------

@@ -130,7 +130,53 @@ DDL = [
         reason VARCHAR NOT NULL            -- Swedish, shown to data stewards
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS trend_summary (
+        -- derived once per snapshot (build_trend_summary): the unfiltered monthly
+        -- statistics of every KVÅ group per region and for the nation over the
+        -- 18 calendar months ending with the source's data date D, exactly what
+        -- data.queries.trend() computes for those scopes (the unit page reads them)
+        kva_grupp VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        scope_id VARCHAR NOT NULL,         -- region code, or 'SE' for the nation
+        y INTEGER NOT NULL,
+        m INTEGER NOT NULL,
+        n BIGINT NOT NULL,
+        q DOUBLE[] NOT NULL,               -- quantile_cont of vantedagar at [0.5, 0.9]
+        a90 DOUBLE NOT NULL                -- share with vantedagar <= 90
+    )
+    """,
 ]
+
+NATION_SCOPE = "SE"
+TREND_SUMMARY_MONTHS = 18
+
+
+def build_trend_summary(con, within_days: int = 90) -> None:
+    """Rebuild ``trend_summary`` from ``operations`` and ``sources`` (run after
+    the ``sources`` table is refreshed; in the caller's transaction)."""
+    con.execute("DELETE FROM trend_summary")
+    con.execute(f"""
+        INSERT INTO trend_summary
+        WITH windows AS (
+            SELECT source, data_date AS d,
+                   CAST(date_trunc('month', data_date) - INTERVAL {TREND_SUMMARY_MONTHS - 1} MONTH AS DATE) AS first
+            FROM sources WHERE source IN ('spor', 'ncr') AND data_date IS NOT NULL
+        )
+        SELECT o.kva_grupp, o.source,
+               CASE WHEN grouping(o.region_kod) = 1 THEN '{NATION_SCOPE}' ELSE o.region_kod END,
+               year(o.operation_datum) AS y, month(o.operation_datum) AS m, count(*),
+               quantile_cont(o.vantedagar, [0.5, 0.9]),
+               avg(CASE WHEN o.vantedagar <= {int(within_days)} THEN 1.0 ELSE 0.0 END)
+        FROM operations o JOIN windows w
+          ON o.source = w.source AND o.operation_datum >= w.first AND o.operation_datum <= w.d
+        WHERE NOT o.akut
+        GROUP BY GROUPING SETS ((o.kva_grupp, o.source, o.region_kod, y, m), (o.kva_grupp, o.source, y, m))
+        ORDER BY 1, 2, 3, 4, 5
+    """)
+    # The marker the read side checks (a snapshot from before this table has none).
+    con.execute("DELETE FROM snapshot_info WHERE key = 'trend_summary_months'")
+    con.execute("INSERT INTO snapshot_info VALUES ('trend_summary_months', ?)", [str(TREND_SUMMARY_MONTHS)])
 
 
 def create_schema(con) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from data import reference
-from data.schema import DDL, DEMO_HSA_PREFIX, SCHEMA_VERSION, create_schema
+from data.schema import DDL, DEMO_HSA_PREFIX, SCHEMA_VERSION, build_trend_summary, create_schema
 
 MEMORY_LIMIT = "1200MB"
 #: A full re-sort of ``operations`` when rows appended unsorted exceed this many
@@ -93,7 +93,8 @@ def resort_operations(con, unsorted: int, force: bool = False) -> bool:
 
 
 def refresh_summaries(con, now: dt.datetime, unsorted_rows: int) -> None:
-    """sources (data date, records, files) and snapshot_info, derived once per snapshot."""
+    """sources (data date, records, files), the regional and national monthly
+    trends (trend_summary) and snapshot_info, derived once per snapshot."""
     con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM sources")
     con.execute("""
@@ -117,6 +118,7 @@ def refresh_summaries(con, now: dt.datetime, unsorted_rows: int) -> None:
                files.last_loaded_at
         FROM names LEFT JOIN data USING (source) LEFT JOIN files USING (source)
     """)
+    build_trend_summary(con)
     con.execute("DELETE FROM snapshot_info WHERE key IN ('demo', 'created_at', 'schema_version', "
                 "'operations_unsorted_rows')")
     con.execute("""

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from data import reference
-from data.schema import DEMO_HSA_PREFIX, SCHEMA_VERSION, create_schema
+from data.schema import DEMO_HSA_PREFIX, SCHEMA_VERSION, build_trend_summary, create_schema
 from etl.snapshot import SnapshotStore
 
 UNIT_COLUMNS = ["vardenhet_hsaid", "namn", "sjukhus", "region_kod", "agarform", "ort", "lat", "lon"]
@@ -144,8 +144,12 @@ def build_warehouse(
     *,
     kva_df: pd.DataFrame | None = None,
     demo: bool | None = None,
+    trend_summary: bool = True,
 ) -> str:
     """Publish a warehouse snapshot under ``<data_dir>/warehouse`` and return its id.
+
+    ``trend_summary=False`` leaves the derived trend_summary table empty (as in
+    a snapshot written before the table existed).
 
     ``operations_df`` needs vardenhet_hsaid, kva_kod, operation_datum and a start
     date (``start_datum`` or ``anmalan_datum``/``beslut_datum``); optional columns:
@@ -206,6 +210,8 @@ def build_warehouse(
                     """,
                     [now],
                 )
+            if trend_summary:
+                build_trend_summary(con)
             con.execute("INSERT INTO sources VALUES ('vardenheter', NULL, ?, 1, ?)", [len(units), now])
             con.execute("INSERT INTO sources VALUES ('kva', NULL, ?, 0, ?)", [len(kva), now])
             history = [

@@ -615,3 +615,26 @@ def test_unit_trends_in_one_scan_equal_three_trend_calls(worlds, seed, kva, filt
             assert got.records() == want.records()
             pd.testing.assert_frame_equal(got.months, want.months)
     assert Q.unit_trends(wh, kva, units.index[0], None, filters=f)[1] is None
+
+
+def test_unit_trends_without_trend_summary_scan_the_operations(tmp_path):
+    """A snapshot written before trend_summary existed: the same figures by the live scan."""
+    ds = random_dataset(SEEDS[0], end_date=D)
+    with_summary, without = tmp_path / "med", tmp_path / "utan"
+    build_warehouse(with_summary, ds.units, ds.operations, ds.vtd, kva_df=ds.kva)
+    build_warehouse(without, ds.units, ds.operations, ds.vtd, kva_df=ds.kva, trend_summary=False)
+    a, b = Warehouse(with_summary / "warehouse"), Warehouse(without / "warehouse")
+    try:
+        assert Q.has_trend_summary(a) and not Q.has_trend_summary(b)
+        ops = ref_ops(ds)
+        for kva in ("NGB", "CJC"):
+            units = ops[(ops["grp"] == kva) & ~ops["acute"]]["vardenhet_hsaid"].value_counts()
+            unit = units.index[0]
+            region = ds.units.set_index("vardenhet_hsaid")["region_kod"][unit]
+            for x, y in zip(Q.unit_trends(a, kva, unit, region), Q.unit_trends(b, kva, unit, region)):
+                assert x.records() == y.records()
+                assert x.records() == Q.trend(b, kva, **({"unit": x.unit} if x.unit else
+                                                           {"region": x.region} if x.region else {})).records()
+    finally:
+        a.close()
+        b.close()

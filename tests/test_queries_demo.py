@@ -116,6 +116,31 @@ def test_demo_trend_matches_pandas(demo, kva):
             assert m["p90"] == pytest.approx(pct(g["wait"], 90), rel=1e-12)
 
 
+@pytest.mark.parametrize("kva", ["NGB", "CJC"])
+def test_demo_unit_page_trends_match_pandas(demo, kva):
+    """The unit page's three trends; the region's and the nation's come from the
+    trend_summary the real ETL built, the unit's from its own rows."""
+    reg = demo["ncr"] if kva == "CJC" else demo["spor"]
+    sel = reg[(reg["grp"] == kva) & ~reg["acute"]]
+    assert Q.has_trend_summary(demo["wh"])
+    unit = sel["vardenhet_hsaid"].value_counts().index[0]
+    region = sel[sel["vardenhet_hsaid"] == unit]["region"].iloc[0]
+    own, regional, nation = Q.unit_trends(demo["wh"], kva, unit, region)
+    for result, scope in ((own, sel[sel["vardenhet_hsaid"] == unit]), (regional, sel[sel["region"] == region]),
+                          (nation, sel)):
+        months = result.records()
+        assert len(months) == 18
+        for m in months:
+            g = scope[scope["op"].dt.strftime("%Y-%m") == m["month"]]
+            assert m["n"] == len(g), (result.scope, m["month"])
+            if len(g) >= 5:
+                assert m["median"] == pytest.approx(pct(g["wait"], 50), rel=1e-12)
+                assert m["p90"] == pytest.approx(pct(g["wait"], 90), rel=1e-12)
+                assert m["andel_inom_90"] == pytest.approx(float((g["wait"] <= 90).mean()), rel=1e-12)
+            else:
+                assert m["median"] is None and m["suppressed"]
+
+
 def test_demo_is_labelled_and_stale_units_flagged(demo):
     assert Q.meta(demo["wh"])["demo"] is True
     spor = demo["spor"]
