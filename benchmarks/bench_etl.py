@@ -55,6 +55,12 @@ def run_measured(args: list[str], env: dict) -> tuple[float, float, float, int, 
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read()
 
 
+def delivery_end_date(delivery: Path) -> dt.date:
+    """The date of the delivery's newest daily SPOR file (``spor_YYYYMMDD.csv``)."""
+    last = sorted(delivery.glob("spor_*.csv"))[-1]
+    return dt.datetime.strptime(last.stem.split("_")[1][:8], "%Y%m%d").date()
+
+
 def make_daily_file(delivery: Path, target: Path, day: dt.date) -> tuple[Path, int]:
     """An ordinary daily SPOR file for ``day``: the last demo day's new operations
     under new post_ids, plus corrections and cancellations of earlier records."""
@@ -218,7 +224,8 @@ def main(argv=None) -> int:
     daily_dir = workdir / "daglig"
     shutil.rmtree(daily_dir, ignore_errors=True)
     daily_dir.mkdir()
-    daily, daily_rows = make_daily_file(delivery, daily_dir, END_DATE + dt.timedelta(days=1))
+    end = delivery_end_date(delivery)  # a --delivery may end on another day than END_DATE
+    daily, daily_rows = make_daily_file(delivery, daily_dir, end + dt.timedelta(days=1))
     wall, cpu, rss, code, out, err = run_measured(["load", str(daily)], env)
     assert code == 0, out
     results.append((f"En daglig SPOR-fil ({fmt(daily_rows)} rader) in i nationella lagret, CLI inkl. publicering",
@@ -226,7 +233,7 @@ def main(argv=None) -> int:
     print(f"daglig fil: {wall:.2f} s", flush=True)
     # the same in-process (no interpreter start-up), on a copy of the file under a new name
     from etl.loader import load_paths
-    again = daily_dir / f"spor_{END_DATE + dt.timedelta(days=2):%Y%m%d}.csv"
+    again = daily_dir / f"spor_{end + dt.timedelta(days=2):%Y%m%d}.csv"
     text = daily.read_text(encoding="utf-8").replace("\nX", "\nY")
     again.write_text(text, encoding="utf-8")
     started = time.perf_counter()
