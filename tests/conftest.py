@@ -23,6 +23,28 @@ def make_settings(data_dir: Path, **overrides):
     return load_settings(env)
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium (.ci/run installs it)
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process, shared by every browser test.
+
+    Playwright's sync API allows one running instance per thread: two
+    fixtures each starting their own fail when pytest-xdist puts both test
+    files on the same worker."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
     path = tmp_path / "var"

@@ -10,9 +10,6 @@ from tests.auth.server import Gunicorn
 from tests.auth.support import ADMIN, READER
 from tests.conftest import make_settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Records CSP violations in the page (Chromium also logs them as console errors).
 CSP_PROBE = """
 window.__csp = [];
@@ -44,16 +41,6 @@ def server(tmp_path_factory):
     env = {"LAGESBILD_DATA_DIR": str(data_dir), "LAGESBILD_ENV": "test", "LAGESBILD_AUTH_MODE": "dev"}
     with Gunicorn(env, workers=1) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Watched:
