@@ -80,7 +80,7 @@ def _login(w: Watched, base: str, user: str, password: str, start: str = "/"):
 def _dash_ready(w: Watched):
     w.page.wait_for_selector("#_pages_content", state="attached")
     w.page.wait_for_load_state("networkidle")
-    w.page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
+    w.page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
 
 
 def test_login_page_renders_under_the_csp(fresh, server):

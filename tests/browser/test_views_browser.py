@@ -63,7 +63,7 @@ def pick_kva(page, text: str, option: str):
     opt.first.wait_for()
     page.wait_for_timeout(700)  # suggestions for "kn" and "knä" may both arrive; let them settle
     opt.first.click()
-    page.wait_for_function(f"document.querySelector('#jf-kva-value').innerText.startsWith('{option} ')")
+    page.wait_for_function(f"() => document.querySelector('#jf-kva-value').innerText.startsWith('{option} ')")
 
 
 def header_texts(page) -> list[str]:
@@ -98,7 +98,7 @@ def test_search_filter_sort_open_unit_and_come_back(page):
     page.get_by_label("ASA 3").check()
     page.get_by_label("ASA 4").check()
     wait_query(page, asa="3,4")
-    page.wait_for_function("document.querySelector('#jf-source').innerText.includes('ASA 3, 4')")
+    page.wait_for_function("() => document.querySelector('#jf-source').innerText.includes('ASA 3, 4')")
     after = wait_rows(page, lambda rs: rs and "href" in rs[0])
     assert sum(r["n"] or 0 for r in after) < sum(n or 0 for n in before.values())
 
