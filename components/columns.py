@@ -91,9 +91,14 @@ def column_defs(specs: list[ColumnSpec], sort: str | None = None) -> list[dict]:
         if spec.kind == "link":
             d["cellRenderer"] = "UnitLink"
             d["minWidth"] = 220
-            d["flex"] = 1.5
+            d["flex"] = 2
         else:
             d["flex"] = 1
+        if spec.field in {"namn", "region"}:
+            # Names wrap, never cut: the informative part ("…, Kvarnnäs lasarett",
+            # "Jämtland Härjedalen") comes last.
+            d["wrapText"] = True
+            d["autoHeight"] = True
         if spec.field in {"n", "median", "p90", "andel_inom_90", "asa34_andel"}:
             d["tooltipField"] = "suppressed_tip"
         if spec.field == "aktualitet":

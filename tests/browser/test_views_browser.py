@@ -296,3 +296,25 @@ def test_logout_from_the_header(page):
     page.goto(page.base_url + "/?kva=NGB")
     page.wait_for_url(re.compile(r"/login"))
     assert "next=" in page.url
+
+
+CUT_CELLS = """(id) => [...document.querySelectorAll('#' + id + ' .ag-center-cols-container .ag-cell')]
+  .filter(c => ['namn', 'region'].includes(c.getAttribute('col-id')))
+  .map(c => { const inner = c.querySelector('a') || c;
+              return {text: c.innerText.trim(), cut: c.scrollWidth > c.clientWidth + 1
+                      || inner.scrollWidth > inner.clientWidth + 1}; })"""
+
+
+@pytest.mark.parametrize("width", [1400, 1024])
+def test_unit_and_region_names_wrap_instead_of_being_cut(page, width):
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(page.base_url + "/?kva=NGB&period=365&level=unit")
+    wait_rows(page)
+    page.wait_for_timeout(300)  # auto row heights settle after the first paint
+    cells = page.evaluate(CUT_CELLS, "jf-grid")
+    assert cells and all(c["text"] for c in cells)
+    assert [c["text"] for c in cells if c["cut"]] == []
+    # Long names really take a second line (the row grows), short ones do not.
+    heights = page.evaluate("""(id) => [...document.querySelectorAll('#' + id + ' .ag-center-cols-container .ag-row')]
+                               .map(r => r.getBoundingClientRect().height)""", "jf-grid")
+    assert min(heights) < max(heights)
