@@ -134,10 +134,12 @@ LIMITS_TEXT = """
 def source_table(meta: dict | None):
     if not meta or not meta.get("sources"):
         return dbc.Alert("Inga data är inlästa ännu.", color="warning")
-    labels = {"spor": "SPOR", "ncr": "Nationella Kataraktregistret", "vtd": "Väntetidsdatabasen",
+    labels = {"spor": "Svenskt Perioperativt Register (SPOR)", "ncr": "Nationella Kataraktregistret (NCR)",
+              "vtd": "Väntetidsdatabasen",
               "vardenheter": "Enhetskatalogen", "kva": "KVÅ-katalogen"}
+    order = list(labels)  # the registers first, then the monthly database, then the catalogues
     rows = []
-    for s in meta["sources"]:
+    for s in sorted(meta["sources"], key=lambda s: order.index(s["source"]) if s["source"] in order else 99):
         rows.append(html.Tr([
             html.Td(labels.get(s["source"], s["source"])),
             html.Td(fmt.data_date_text(s["data_date"]) if s["source"] in {"spor", "ncr", "vtd"} else fmt.MISSING),

@@ -168,3 +168,17 @@ def test_download_callback_writes_the_given_rows_and_is_audited(app, dataset):
     entries = audit.recent(app.extensions["auth_db"], action="export")
     # auth/ audits every download from a page (one entry, with the view's query).
     assert len(entries) == 1 and entries[0].format == "csv" and "kva=NGB" in entries[0].params
+
+
+def test_om_lists_the_sources_registers_first(app):
+    om = _page("om")
+    meta = {"sources": [{"source": s, "data_date": dt.date(2026, 11, 20) if s in {"spor", "ncr"} else None,
+                         "records": r} for s, r in (("kva", 348), ("ncr", 12823), ("spor", 62536),
+                                                     ("vardenheter", 41), ("vtd", 28068))]}
+    rows = om.source_table(meta).children[1].children
+    texts = [_texts(r) for r in rows]
+    assert [_texts(r.children[0]) for r in rows] == [
+        "Svenskt Perioperativt Register (SPOR)", "Nationella Kataraktregistret (NCR)", "Väntetidsdatabasen",
+        "Enhetskatalogen", "KVÅ-katalogen"]
+    assert "t.o.m. 2026-11-20" in texts[0] and "62 536" in texts[0].replace("\u00a0", " ")
+    assert "Inga data" in _texts(om.source_table(None))
