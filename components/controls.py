@@ -48,12 +48,18 @@ def kva_options_from_search(results: list[dict], query: str = "",
     return list(seen.values())
 
 
-def hem_options(regions: dict[str, str], towns: list[str]) -> list[dict]:
-    """The patient's home: the 21 regions (value = code) and the towns of the unit catalogue."""
+def hem_options(regions: dict[str, str], towns: list[str], keep: str | None = None) -> list[dict]:
+    """The patient's home: the 21 regions (value = code) and the towns of the unit catalogue.
+
+    ``keep``: a value from the URL that is neither (a town no unit is in, a
+    mistyped link) stays selectable, marked as unknown, so the view can say
+    why no distances are shown instead of silently dropping it."""
     opts = [{"label": f"{namn} (region)", "value": kod, "search": f"{namn} {fold(namn)} region"}
             for kod, namn in sorted(regions.items(), key=lambda kv: kv[1])]
     opts += [{"label": f"{ort} (ort)", "value": ort, "search": f"{ort} {fold(ort)} ort"}
              for ort in towns]
+    if keep and keep not in {o["value"] for o in opts}:
+        opts.insert(0, {"label": f"{keep} (okänd ort)", "value": keep, "search": f"{keep} {fold(keep)}"})
     return opts
 
 

@@ -75,14 +75,13 @@ def table_data(wh, state: us.ViewState) -> dict:
     # The query's own JSON-safe records: no pandas on the way to the grid.
     records = result.row_records
     origin = hem_origin(wh, state.hem)
-    distances = None
-    if state.hem:
-        distances = geo.distances_km(records, origin)
+    # A home without a position (unknown town) gives no distance column; the view says why.
+    distances = geo.distances_km(records, origin) if origin is not None else None
     grid = cols.grid_rows(
         records, level=state.level, kva=kva, suppress_below=result.suppress_below,
         stale_days=result.stale_days, region_names=queries.region_names(wh), distances=distances,
     )
-    specs = cols.column_specs(source, state.level, with_distance=bool(state.hem))
+    specs = cols.column_specs(source, state.level, with_distance=origin is not None)
     return {"result": result, "rows": grid, "specs": specs, "origin": origin}
 
 
@@ -142,7 +141,7 @@ def layout(**query):
     source = queries.source_for(state.kva) if state.kva else None
     state = us.for_source(state, source) if source else state
     towns = queries.towns(wh)
-    hem_opts = ctl.hem_options(queries.region_names(wh), list(towns["ort"]) if len(towns) else [])
+    hem_opts = ctl.hem_options(queries.region_names(wh), list(towns["ort"]) if len(towns) else [], keep=state.hem)
     specs = cols.column_specs(source, state.level, with_distance=bool(state.hem))
 
     search = dbc.Col(
@@ -332,7 +331,9 @@ def update_table(kva, period, level, asa, prio, narkos, hem, url_state, current_
                   f"{ctl.filters_text(result.filters.asa, result.filters.prio, result.filters.narkos)}"),
     ]
     if state.hem and data["origin"] is None:
-        source_text += [html.Br(), html.Span(f"Orten ”{state.hem}” saknar position: avstånd kan inte beräknas.")]
+        source_text += [html.Br(), html.Span(
+            f"Orten ”{state.hem}” finns inte bland enheternas orter, så avstånd kan inte beräknas. "
+            "Välj en region eller en ort i listan.", className="text-danger")]
     if result.data_date is None:
         return ([], defs, source_text, "",
                 _empty(f"Inga operationer från {fmt.SOURCE_LABELS[source]} är inlästa.",

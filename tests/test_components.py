@@ -405,6 +405,11 @@ def test_control_texts():
         "Källa: Nationella Kataraktregistret, data t.o.m. 2026-11-20"
     hem = ctl.hem_options({"14": "Västra Götaland", "01": "Stockholm"}, ["Borås"])
     assert [o["value"] for o in hem] == ["01", "14", "Borås"]
+    # A value from the URL that is no region code or town stays, marked as unknown.
+    kept = ctl.hem_options({"01": "Stockholm"}, ["Borås"], keep="Kiruna")
+    assert kept[0] == {"label": "Kiruna (okänd ort)", "value": "Kiruna", "search": "Kiruna kiruna"}
+    assert ctl.hem_options({"01": "Stockholm"}, ["Borås"], keep="Borås") == \
+        ctl.hem_options({"01": "Stockholm"}, ["Borås"])
 
 
 def test_assets_are_local_and_eval_free():
