@@ -11,6 +11,24 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 }
             }
             return window.dash_clientside.no_update;
+        },
+
+        /* "Kopiera länk": the address of exactly this view (the state store, which
+         * the address bar mirrors) to the clipboard; where the browser refuses,
+         * the link is shown for copying by hand. */
+        copyViewLink: function (nClicks, search) {
+            if (!nClicks) {
+                return window.dash_clientside.no_update;
+            }
+            var url = window.location.origin + window.location.pathname + (search || '');
+            var manual = 'Kopiera länken: ' + url;
+            if (!navigator.clipboard || !window.isSecureContext) {
+                return manual;
+            }
+            return navigator.clipboard.writeText(url).then(
+                function () { return 'Länken till vyn är kopierad.'; },
+                function () { return manual; }
+            );
         }
     }
 });

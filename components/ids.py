@@ -26,6 +26,8 @@ JF_URL_SINK = "jf-url-sink"    # dummy output of the clientside history.replaceS
 JF_DL_CSV = "jf-dl-csv"
 JF_DL_XLSX = "jf-dl-xlsx"
 JF_DOWNLOAD = "jf-download"
+JF_COPY_LINK = "jf-copy-link"
+JF_COPY_STATUS = "jf-copy-status"
 JF_COUNT = "jf-count"
 
 # Enhet

@@ -211,11 +211,16 @@ def layout(**query):
         [
             dbc.Button("Ladda ner CSV", id=ids.JF_DL_CSV, color="primary", outline=True, size="sm",
                        className="me-2"),
-            dbc.Button("Ladda ner Excel (XLSX)", id=ids.JF_DL_XLSX, color="primary", outline=True, size="sm"),
+            dbc.Button("Ladda ner Excel (XLSX)", id=ids.JF_DL_XLSX, color="primary", outline=True, size="sm",
+                       className="me-2"),
+            dbc.Button("Kopiera länk", id=ids.JF_COPY_LINK, color="secondary", outline=True, size="sm",
+                       title="Kopiera adressen till just den här vyn, för att skicka till en kollega"),
             dcc.Download(id=ids.JF_DOWNLOAD),
         ],
         className="d-flex align-items-center",
     )
+    copy_status = html.Div(id=ids.JF_COPY_STATUS, role="status", className="small text-secondary text-end",
+                           style={"overflowWrap": "anywhere"})
     legend = html.Div(
         [
             html.Span(f"”<{_suppress_below()}”: ", className="fw-semibold"),
@@ -248,6 +253,7 @@ def layout(**query):
                                   className="d-flex align-items-center")],
                         className="d-flex justify-content-between align-items-center flex-wrap gap-2 mb-2",
                     ),
+                    copy_status,
                     dbc.Alert(id=ids.JF_EMPTY, color="info", style=HIDDEN),
                     html.Div(grid, id="jf-grid-wrap"),
                     legend,
@@ -376,6 +382,15 @@ def sync_state(kva, period, level, asa, prio, narkos, hem, column_state, filter_
     if encoded == previous:
         raise PreventUpdate
     return encoded
+
+
+clientside_callback(
+    ClientsideFunction(namespace="lagesbild", function_name="copyViewLink"),
+    Output(ids.JF_COPY_STATUS, "children"),
+    Input(ids.JF_COPY_LINK, "n_clicks"),
+    State(ids.JF_STATE, "data"),
+    prevent_initial_call=True,
+)
 
 
 clientside_callback(

@@ -318,3 +318,16 @@ def test_unit_and_region_names_wrap_instead_of_being_cut(page, width):
     heights = page.evaluate("""(id) => [...document.querySelectorAll('#' + id + ' .ag-center-cols-container .ag-row')]
                                .map(r => r.getBoundingClientRect().height)""", "jf-grid")
     assert min(heights) < max(heights)
+
+
+def test_copy_link_gives_the_address_of_this_view(page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=page.base_url)
+    page.goto(page.base_url + "/?kva=NGB&period=90&level=unit&asa=3")
+    wait_rows(page)
+    page.get_by_text("365 dagar", exact=True).click()
+    wait_query(page, period="365")
+    page.get_by_role("button", name="Kopiera länk").click()
+    page.get_by_text("Länken till vyn är kopierad.").wait_for()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == page.url
+    assert parse_qs(urlparse(copied).query) == {"kva": ["NGB"], "period": ["365"], "level": ["unit"], "asa": ["3"]}
