@@ -2,25 +2,40 @@
  * ("cellRenderer": "UnitLink"). Plain functions in a local file: no eval. */
 var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
 
+/* The unit page's address with the table view it is opened from (?fran=…),
+ * so that its "Tillbaka" link returns to exactly that view: window, filters,
+ * home, sort and grid filter as they are at the moment of the click. */
+function withTableView(href) {
+    var search = window.location.search.replace(/^\?/, '');
+    if (window.location.pathname !== '/' || !search) {
+        return href;
+    }
+    return href + (href.indexOf('?') >= 0 ? '&' : '?') + 'fran=' + encodeURIComponent(search);
+}
+
 /* A unit's name as a link to its Enhet page. A plain click navigates inside
  * the Dash app (history.pushState + Dash's location event, no reload);
- * ctrl/cmd/middle click opens a new tab as usual. */
+ * ctrl/cmd/middle click opens a new tab as usual (the address is brought up
+ * to date on mouse-down and focus, before the browser follows it). */
 dagcomponentfuncs.UnitLink = function (props) {
     if (!props.data || !props.data.href) {
         return props.value;
     }
     var href = props.data.href;
+    var refresh = function (event) { event.currentTarget.href = withTableView(href); };
     return React.createElement(
         'a',
         {
             href: href,
             className: 'lb-unit-link',
+            onMouseDown: refresh,
+            onFocus: refresh,
             onClick: function (event) {
                 if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
                     return;
                 }
                 event.preventDefault();
-                window.history.pushState({}, '', href);
+                window.history.pushState({}, '', withTableView(href));
                 window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'));
                 window.scrollTo(0, 0);
             }

@@ -201,3 +201,17 @@ def sort_from_column_state(column_state) -> str | None:
     if not _SORT.match(field):
         return None
     return ("-" if col["sort"] == "desc" else "") + field
+
+
+def back_to_table(fran: str | None, kva: str | None) -> str:
+    """The Enhet page's link back to Jämför enheter.
+
+    ``fran`` is the table view's query string the unit was opened from (the
+    unit link adds it as ``?fran=…``): decoded and re-encoded, so only known
+    parameters survive and the link always stays on this site. Without it:
+    the table for the unit page's group."""
+    if fran:
+        state = decode(fran)
+        if state.kva:
+            return "/" + encode(state)
+    return "/" + encode(ViewState(kva=kva)) if kva else "/"

@@ -93,7 +93,9 @@ def layout(hsa_id: str | None = None, **query):
     dates = queries.data_dates(wh)
     fresh = freshness_items(info, dates, settings.stale_days)
 
-    back_href = f"/?kva={quote(kva)}" if kva else "/"
+    fran = query.get("fran") if isinstance(query.get("fran"), str) else None
+    back_href = us.back_to_table(fran, kva)
+    fran = back_href[2:] if fran and back_href.startswith("/?") else None  # canonical, or dropped
     facts = [
         ("HSA-id", info["id"]),
         ("Sjukhus/mottagning", info.get("sjukhus") or fmt.MISSING),
@@ -115,7 +117,7 @@ def layout(hsa_id: str | None = None, **query):
     return html.Main(
         [
             dcc.Store(id=EH_HSA, data={"id": hsa_id, "region_kod": info["region_kod"],
-                                       "region_namn": info.get("region_namn")}),
+                                       "region_namn": info.get("region_namn"), "fran": fran}),
             dcc.Store(id=EH_STATE),
             html.Div(id=ids.EH_URL_SINK, style={"display": "none"}),
             dcc.Link("← Tillbaka till Jämför enheter", href=back_href, id=ids.EH_BACK, className="small"),
@@ -192,7 +194,7 @@ def update_trend(kva, unit):
     text = (f"{kva} – {own.titel or ''} · {ctl.source_line(own.source, own.data_date)} · "
             f"{fmt.fmt_int(total)} operationer under de 18 månaderna. Månader med färre än {k} operationer "
             "visas utan median och percentil.")
-    return fig, text, f"?kva={quote(kva)}"
+    return fig, text, f"?kva={quote(kva)}" + (f"&fran={quote(unit['fran'], safe='')}" if unit.get("fran") else "")
 
 
 clientside_callback(

@@ -193,7 +193,11 @@ def layout(**query):
         id=ids.JF_GRID,
         columnDefs=cols.column_defs(specs, state.sort),
         rowData=[],
-        filterModel=state.filter or {},
+        # The grid filter from the URL as AG Grid's initial state: applied when the
+        # grid is created, before any rows, also after client-side navigation
+        # (Back button, the unit page's back link), where the filterModel prop
+        # lost a race with the first rows.
+        filterModel={},
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "floatingFilter": False,
                        "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions={
@@ -202,6 +206,7 @@ def layout(**query):
             "animateRows": False,
             "suppressCellFocus": False,
             "domLayout": "normal",
+            **({"initialState": {"filter": {"filterModel": state.filter}}} if state.filter else {}),
         },
         getRowId="params.data.id",
         className="ag-theme-quartz lb-grid",

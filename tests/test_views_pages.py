@@ -74,6 +74,11 @@ def test_layout_restores_state_from_query_and_unknown_unit(app, dataset):
         assert found[ids.JF_HEM].options[0]["label"] == "Kiruna (okänd ort)"
         unknown = _texts(enhet.layout(hsa_id="SE9999999999-X"))
         assert "Okänd enhet" in unknown and "SE9999999999-X" in unknown
+        came_from = enhet.layout(hsa_id=dataset.units["vardenhet_hsaid"][5], kva="NGB",
+                                 fran="kva=NGB&period=30&asa=3&hem=Lund&evil=1")
+        found.clear()
+        walk(came_from)
+        assert found[ids.EH_BACK].href == "/?kva=NGB&period=30&level=unit&asa=3&hem=Lund"
         known = _texts(enhet.layout(hsa_id=dataset.units["vardenhet_hsaid"][5], kva="NGB"))
         assert dataset.units["namn"][5] in known and "Okänd enhet" not in known
 

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import re
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, parse_qsl, unquote, urlparse
 
 import pytest
 
@@ -331,3 +331,41 @@ def test_copy_link_gives_the_address_of_this_view(page):
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied == page.url
     assert parse_qs(urlparse(copied).query) == {"kva": ["NGB"], "period": ["365"], "level": ["unit"], "asa": ["3"]}
+
+
+def test_back_link_on_the_unit_page_returns_to_the_same_table_view(page):
+    grid_filter = {"agarform": {"filterType": "text", "type": "contains", "filter": "offentlig"}}
+    page.goto(page.base_url + "/?kva=NGB&period=365&level=unit&asa=2,3&hem=01&sort=avstand_km&filter="
+              + json.dumps(grid_filter, separators=(",", ":")))
+    rows = wait_rows(page, lambda rs: rs and all(r["agarform"] == "offentlig" for r in rs))
+    table = query(page)
+    assert table["sort"] == "avstand_km" and table["hem"] == "01"
+
+    page.locator(f"{GRID} .ag-row[row-index='0'] a.lb-unit-link").click()
+    page.wait_for_url(re.compile(r"/enhet/"))
+    assert urlparse(page.url).path == f"/enhet/{rows[0]['id']}"
+    unit_q = query(page)
+    assert unit_q["kva"] == "NGB" and dict(parse_qsl(unit_q["fran"])) == table
+    page.locator("#eh-trend .js-plotly-plot").wait_for()
+    # Another group on the unit page keeps the way back.
+    page.locator("#eh-kva").click()
+    page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(r"^NFB ")).first.click()
+    wait_query(page, kva="NFB")
+    assert dict(parse_qsl(query(page)["fran"])) == table
+
+    page.locator("#eh-back").click()
+    page.wait_for_url(re.compile(r"/\?"))
+    assert query(page) == table
+    back_rows = wait_rows(page, lambda rs: rs and all(r["agarform"] == "offentlig" for r in rs))
+    assert [r["id"] for r in back_rows] == [r["id"] for r in rows]
+
+    # The browser's Back button (client-side navigation too) keeps the grid filter as well.
+    page.locator(f"{GRID} .ag-row[row-index='0'] a.lb-unit-link").click()
+    page.wait_for_url(re.compile(r"/enhet/"))
+    page.locator("#eh-trend .js-plotly-plot").wait_for()
+    page.go_back()
+    page.wait_for_url(re.compile(r"/\?"))
+    again = wait_rows(page, lambda rs: rs and all(r["agarform"] == "offentlig" for r in rs))
+    page.wait_for_timeout(500)
+    assert [r["id"] for r in grid_rows(page)] == [r["id"] for r in again] == [r["id"] for r in rows]
+    assert query(page) == table
