@@ -12,15 +12,15 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
 from auth.db import AuthDB
+from components import format as fmt
 from auth.models import AuditEntry
 
 log = logging.getLogger("lagesbild.audit")
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+STOCKHOLM = fmt.STOCKHOLM
 
 # Swedish labels for the Admin page and the CSV.
 ACTION_LABELS = {
@@ -67,8 +67,7 @@ class AuditRow:
 
     @property
     def local_time(self) -> str:
-        at = self.at if self.at.tzinfo else self.at.replace(tzinfo=timezone.utc)
-        return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
+        return fmt.fmt_local_time(self.at)
 
 
 def _to_row(e: AuditEntry) -> AuditRow:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from datetime import timezone
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from auth import audit, devusers, roles
+from components import format as fmt
 
 users_cli = AppGroup("users", help="Roller (per HSA-id) och lokala utvecklarkonton.")
 
@@ -68,8 +68,7 @@ def list_cmd():
         return
     click.echo(f"{'HSA-id':<34} {'roll':<8} {'tilldelad':<17} av")
     for g in grants:
-        at = g.granted_at if g.granted_at.tzinfo else g.granted_at.replace(tzinfo=timezone.utc)
-        when = at.astimezone(audit.STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+        when = fmt.fmt_local_time(g.granted_at, seconds=False)
         click.echo(f"{g.hsa_id:<34} {g.role:<8} {when:<17} {g.granted_by}")
     click.echo(f"{len(grants)} roll{'er' if len(grants) != 1 else ''}.")
 

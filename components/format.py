@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -100,6 +101,25 @@ def fmt_n(n, suppressed: bool = False, suppress_below: int = 5) -> str:
     if is_missing(n):
         return MISSING
     return fmt_int(n)
+
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def fmt_local_time(value, *, seconds: bool = True) -> str:
+    """A time stored in UTC (a datetime or an ISO string; no offset = UTC) as
+    Swedish local time, "2026-12-03 09:00:22" (``seconds=False``: "… 09:00")."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, dt.datetime):
+        return str(value)
+    at = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def fmt_date(value) -> str:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from components.format import fmt_local_time
 from data.warehouse import Warehouse
 from etl.results import fmt_int, rows_summary
 
@@ -20,7 +20,6 @@ SOURCE_NAMES = {
     "kva": "KVÅ-katalog",
 }
 OUTCOME_NAMES = {"loaded": "inläst", "rejected": "AVVISAD", "unchanged": "oförändrad"}
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def _iso(value) -> str | None:
@@ -33,18 +32,6 @@ def _iso(value) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
-
-
-def local_time(value: str | None) -> str:
-    """An ISO time (UTC when it has no offset) as Swedish local time, "2026-12-03 09:00:22"."""
-    if not value:
-        return "–"
-    try:
-        at = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
-    return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def collect(warehouse_dir: Path, last: int = 10, rejections_for: str | None = None,
@@ -95,7 +82,7 @@ def render(status: dict) -> str:
     """Swedish text for people."""
     if status["snapshot_id"] is None:
         return "Inga data är inlästa ännu. Kör `python -m etl load KATALOG` eller `make run`."
-    lines = [f"Ögonblicksbild {status['snapshot_id']} (skapad {local_time(status.get('created_at'))})"
+    lines = [f"Ögonblicksbild {status['snapshot_id']} (skapad {fmt_local_time(status.get('created_at'))})"
              + (" – DEMODATA" if status.get("demo") else "")]
     lines.append("")
     lines.append(f"{'Källa':<22} {'Datadatum':<11} {'Poster':>12} {'Filer':>7}")
@@ -106,7 +93,7 @@ def render(status: dict) -> str:
         lines.append("")
         lines.append(f"Senaste inläsningar ({len(status['loads'])} av {fmt_int(status['files_total'])}):")
         for load in status["loads"]:
-            text = (f"  {local_time(load['loaded_at'])}  {load['file']} ({load['kind']}): "
+            text = (f"  {fmt_local_time(load['loaded_at'])}  {load['file']} ({load['kind']}): "
                     f"{OUTCOME_NAMES.get(load['outcome'], load['outcome'])}, "
                     f"{rows_summary(load['accepted'], load['rejected'])}")
             if load["message"]:

@@ -7,11 +7,10 @@ itself checks again. The audit log downloads as CSV from /admin/audit.csv.
 """
 from __future__ import annotations
 
-from datetime import timezone
 from urllib.parse import urlencode
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from flask import current_app
 
@@ -41,13 +40,7 @@ def _db():
 
 
 def _time(value) -> str:
-    if value is None:
-        return fmt.MISSING
-    try:
-        at = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return at.astimezone(audit.STOCKHOLM).strftime("%Y-%m-%d %H:%M")
-    except AttributeError:
-        return str(value)
+    return fmt.fmt_local_time(value, seconds=False)
 
 
 def _table(header: list[str], rows: list[list], table_id: str, numeric: set[int] = frozenset()):

@@ -97,20 +97,21 @@ def test_status_text_and_json(wh):
     assert all(l["outcome"] == "loaded" for l in data["loads"])
     assert data["demo"] is False
     # Times: JSON in UTC with an explicit offset; the text in Swedish local time (as on the Admin page).
-    from etl.status import local_time
+    from components.format import fmt_local_time
 
     loaded = dt.datetime.fromisoformat(data["loads"][0]["loaded_at"])
     assert loaded.utcoffset() == dt.timedelta(0)
     assert dt.datetime.fromisoformat(data["created_at"]).utcoffset() == dt.timedelta(0)
-    assert f"  {local_time(data['loads'][0]['loaded_at'])}  " in text.stdout
+    assert f"  {fmt_local_time(data['loads'][0]['loaded_at'])}  " in text.stdout
 
 
-def test_status_local_time_follows_swedish_summer_and_winter_time():
-    from etl.status import local_time
+def test_local_time_follows_swedish_summer_and_winter_time():
+    from components.format import fmt_local_time
 
-    assert local_time("2026-12-03T08:00:22+00:00") == "2026-12-03 09:00:22"
-    assert local_time("2026-07-01T08:00:00") == "2026-07-01 10:00:00"  # no offset: UTC
-    assert local_time(None) == "–"
+    assert fmt_local_time("2026-12-03T08:00:22+00:00") == "2026-12-03 09:00:22"
+    assert fmt_local_time("2026-07-01T08:00:00") == "2026-07-01 10:00:00"  # no offset: UTC
+    assert fmt_local_time(dt.datetime(2026, 7, 1, 8, 0), seconds=False) == "2026-07-01 10:00"
+    assert fmt_local_time(None) == "–" and fmt_local_time("inte en tid") == "inte en tid"
 
 
 def test_status_without_data(tmp_path):
