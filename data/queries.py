@@ -50,7 +50,7 @@ import pandas as pd
 
 from data import reference
 from data.context import cached
-from data.schema import DEMO_HSA_PREFIX, NATION_SCOPE, TREND_SUMMARY_MONTHS
+from data.schema import DEMO_HSA_PREFIX, MONTH_STATS, NATION_SCOPE, TREND_SUMMARY_MONTHS, WITHIN_DAYS
 from data.warehouse import Warehouse
 
 PERIODS = (30, 90, 365)
@@ -62,7 +62,6 @@ ANESTESI_CATEGORIES = ("topikal", "lokal", "narkos")
 TREND_MONTHS = TREND_SUMMARY_MONTHS  # the unit page reads the 18 months from trend_summary
 ASA34_DAYS = 365
 STALE_DAYS = 42
-WITHIN_DAYS = 90
 
 
 class QueryError(ValueError):
@@ -644,9 +643,7 @@ def trend(
         (y, m): (n, q, a90)
         for y, m, n, q, a90 in wh.rows(
             f"""
-            SELECT year(operation_datum) AS y, month(operation_datum) AS m, count(*) AS n,
-                   quantile_cont(vantedagar, [0.5, 0.9]) AS q,
-                   avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END) AS a90
+            SELECT year(operation_datum) AS y, month(operation_datum) AS m, {MONTH_STATS}
             FROM operations
             WHERE kva_grupp = $kva AND source = $src AND NOT akut
               AND operation_datum >= $first AND operation_datum <= $d {fsql}{scope}
@@ -696,9 +693,12 @@ def unit_trends(
     filters: Filters = NO_FILTERS,
     suppress_below: int = 5,
 ) -> tuple[TrendResult, TrendResult | None, TrendResult]:
-    """The unit page's three trends in one scan: (the unit's, its region's, the
-    nation's), each exactly what :func:`trend` gives for that scope (a test
-    compares them). ``region`` None: no regional trend (second item None)."""
+    """The unit page's three trends (the unit's, its region's, the nation's),
+    each exactly what :func:`trend` gives for that scope (a test compares them).
+    Unfiltered, the region's and the nation's months are read from the
+    snapshot's trend_summary and only the unit's rows are scanned; filtered (or
+    in a snapshot without trend_summary) one scan answers all three.
+    ``region`` None: no regional trend (second item None)."""
     kva = normalise_kva(kva)
     filters = filters or NO_FILTERS
     source = source_for(kva)
@@ -720,18 +720,18 @@ def unit_trends(
     if not fsql and has_trend_summary(wh):
         # Unfiltered (the unit page): the region's and the nation's months come
         # from the per-snapshot trend_summary; only the unit's rows are scanned.
-        found = [_unit_months(wh, params), {}, {}]
+        by_scope: dict[str, dict] = {region or NATION_SCOPE: {}, NATION_SCOPE: {}}
         for scope_id, y, m, n, q, a90 in wh.rows(
             "SELECT scope_id, y, m, n, q, a90 FROM trend_summary "
             "WHERE kva_grupp = $kva AND source = $src AND scope_id IN ($region, $nation)",
             dict(kva=kva, src=source, region=region or NATION_SCOPE, nation=NATION_SCOPE),
         ):
-            if scope_id == (region or None):
-                found[1][(y, m)] = (n, q, a90)
-            if scope_id == NATION_SCOPE:
-                found[2][(y, m)] = (n, q, a90)
-        out = [_trend_result({**common, **sc}, months, f, suppress_below) for sc, f in zip(scopes, found)]
-        return out[0], (out[1] if region else None), out[2]
+            by_scope[scope_id][(y, m)] = (n, q, a90)
+        own = trend(wh, kva, unit=unit, suppress_below=suppress_below)
+        nation = _trend_result({**common, **scopes[2]}, months, by_scope[NATION_SCOPE], suppress_below)
+        if not region:
+            return own, None, nation
+        return own, _trend_result({**common, **scopes[1]}, months, by_scope[region], suppress_below), nation
 
     def stats(cond: str) -> str:
         where = f" FILTER (WHERE {cond})" if cond else ""
@@ -757,25 +757,6 @@ def unit_trends(
                 found[i][(y, m)] = (n, q, a90)
     out = [_trend_result({**common, **sc}, months, f, suppress_below) for sc, f in zip(scopes, found)]
     return out[0], (out[1] if region else None), out[2]
-
-
-def _unit_months(wh: Warehouse, params: dict) -> dict:
-    """{(year, month): (n, [median, p90], share within 90)} of one unit, unfiltered."""
-    return {
-        (y, m): (n, q, a90)
-        for y, m, n, q, a90 in wh.rows(
-            f"""
-            SELECT year(operation_datum) AS y, month(operation_datum) AS m, count(*),
-                   quantile_cont(vantedagar, [0.5, 0.9]),
-                   avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END)
-            FROM operations
-            WHERE kva_grupp = $kva AND source = $src AND NOT akut AND vardenhet_hsaid = $unit
-              AND operation_datum >= $first AND operation_datum <= $d
-            GROUP BY y, m
-            """,
-            {k: params[k] for k in ("kva", "src", "unit", "first", "d")},
-        )
-    }
 
 
 @per_snapshot

@@ -150,9 +150,13 @@ DDL = [
 
 NATION_SCOPE = "SE"
 TREND_SUMMARY_MONTHS = 18
+WITHIN_DAYS = 90  # METRICS.md: "share within 90 days"
+#: A trend month's statistics, in this order: n, [median, p90], share within 90 days.
+MONTH_STATS = ("count(*), quantile_cont(vantedagar, [0.5, 0.9]), "
+               f"avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END)")
 
 
-def build_trend_summary(con, within_days: int = 90) -> None:
+def build_trend_summary(con) -> None:
     """Rebuild ``trend_summary`` from ``operations`` and ``sources`` (run after
     the ``sources`` table is refreshed; in the caller's transaction)."""
     con.execute("DELETE FROM trend_summary")
@@ -165,9 +169,7 @@ def build_trend_summary(con, within_days: int = 90) -> None:
         )
         SELECT o.kva_grupp, o.source,
                CASE WHEN grouping(o.region_kod) = 1 THEN '{NATION_SCOPE}' ELSE o.region_kod END,
-               year(o.operation_datum) AS y, month(o.operation_datum) AS m, count(*),
-               quantile_cont(o.vantedagar, [0.5, 0.9]),
-               avg(CASE WHEN o.vantedagar <= {int(within_days)} THEN 1.0 ELSE 0.0 END)
+               year(o.operation_datum) AS y, month(o.operation_datum) AS m, {MONTH_STATS}
         FROM operations o JOIN windows w
           ON o.source = w.source AND o.operation_datum >= w.first AND o.operation_datum <= w.d
         WHERE NOT o.akut
