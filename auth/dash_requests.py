@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import abort, request
 
 UPDATE_PATH = "/_dash-update-component"
+RELOAD = " Ladda om sidan: den kan vara öppnad i en äldre version av appen."
 
 
 def _same_dependency(sent, spec: dict) -> bool:
@@ -35,16 +36,16 @@ def check_callback_body(body, callback_map: dict) -> str | None:
         return "Callback-anropet saknar 'output'."
     cb = callback_map.get(output)
     if cb is None or "callback" not in cb:
-        return f"Okänd callback: {output[:200]!r}."
+        return f"Okänd callback: {output[:200]!r}." + RELOAD
     for key, spec_key in (("inputs", "inputs"), ("state", "state")):
         sent = body.get(key, [])
         specs = cb.get(spec_key) or []
         if not isinstance(sent, list) or len(sent) != len(specs):
             return (f"Callbacken {output[:200]!r} väntar {len(specs)} värden i '{key}', "
-                    f"fick {len(sent) if isinstance(sent, list) else 'inget'}.")
+                    f"fick {len(sent) if isinstance(sent, list) else 'inget'}." + RELOAD)
         for i, (s, spec) in enumerate(zip(sent, specs)):
             if not _same_dependency(s, spec):
-                return f"'{key}'[{i}] ska vara {spec.get('id')!r}.{spec.get('property')}."
+                return f"'{key}'[{i}] ska vara {spec.get('id')!r}.{spec.get('property')}." + RELOAD
     outputs = body.get("outputs")
     if outputs is not None and not isinstance(outputs, (list, dict)):
         return "'outputs' ska vara en lista eller ett objekt."

@@ -203,15 +203,18 @@ def sort_from_column_state(column_state) -> str | None:
     return ("-" if col["sort"] == "desc" else "") + field
 
 
-def back_to_table(fran: str | None, kva: str | None) -> str:
-    """The Enhet page's link back to Jämför enheter.
+def table_view(fran) -> ViewState | None:
+    """The table view a unit page was opened from: the unit link adds the
+    table's query string as ``?fran=…``. Decoded, so only known parameters
+    survive; None when it names no group (or is no string)."""
+    if not isinstance(fran, str) or not fran:
+        return None
+    state = decode(fran)
+    return state if state.kva else None
 
-    ``fran`` is the table view's query string the unit was opened from (the
-    unit link adds it as ``?fran=…``): decoded and re-encoded, so only known
-    parameters survive and the link always stays on this site. Without it:
-    the table for the unit page's group."""
-    if fran:
-        state = decode(fran)
-        if state.kva:
-            return "/" + encode(state)
-    return "/" + encode(ViewState(kva=kva)) if kva else "/"
+
+def back_to_table(came_from: ViewState | None, kva: str | None) -> str:
+    """The Enhet page's link back to Jämför enheter: the view it was opened
+    from, else the table of the page's group. Always a path on this site."""
+    state = came_from or (ViewState(kva=kva) if kva else None)
+    return "/" + encode(state) if state else "/"

@@ -93,9 +93,9 @@ def layout(hsa_id: str | None = None, **query):
     dates = queries.data_dates(wh)
     fresh = freshness_items(info, dates, settings.stale_days)
 
-    fran = query.get("fran") if isinstance(query.get("fran"), str) else None
-    back_href = us.back_to_table(fran, kva)
-    fran = back_href[2:] if fran and back_href.startswith("/?") else None  # canonical, or dropped
+    came_from = us.table_view(query.get("fran"))
+    back_href = us.back_to_table(came_from, kva)
+    fran = us.encode(came_from).lstrip("?") if came_from else None  # kept in the page's URL
     facts = [
         ("HSA-id", info["id"]),
         ("Sjukhus/mottagning", info.get("sjukhus") or fmt.MISSING),

@@ -142,7 +142,8 @@ def layout(**query):
     state = us.for_source(state, source) if source else state
     towns = queries.towns(wh)
     hem_opts = ctl.hem_options(queries.region_names(wh), list(towns["ort"]) if len(towns) else [], keep=state.hem)
-    specs = cols.column_specs(source, state.level, with_distance=bool(state.hem))
+    # The same columns the table callback will give (no distance without a position).
+    specs = cols.column_specs(source, state.level, with_distance=hem_origin(wh, state.hem) is not None)
 
     search = dbc.Col(
         [

@@ -436,8 +436,10 @@ def test_rounding_is_half_up_without_float_noise():
 
 def test_back_to_table_keeps_the_view_and_only_known_parameters():
     fran = "kva=NGB&period=365&asa=3&hem=01&sort=-median&evil=%3Cscript%3E"
-    assert us.back_to_table(fran, "NFB") == "/?kva=NGB&period=365&level=unit&asa=3&hem=01&sort=-median"
-    # Nothing usable (no group, another site, garbage): the table of the unit page's group.
-    for bad in ("https://evil.example/", "//evil.example", "period=30", "%%%", ""):
-        assert us.back_to_table(bad, "NFB") == "/?kva=NFB&period=90&level=unit"
+    came_from = us.table_view(fran)
+    assert us.back_to_table(came_from, "NFB") == "/?kva=NGB&period=365&level=unit&asa=3&hem=01&sort=-median"
+    # Nothing usable (no group, another site, garbage, not a string): the table of the unit page's group.
+    for bad in ("https://evil.example/", "//evil.example", "period=30", "%%%", "", None, ["kva=NGB"]):
+        assert us.table_view(bad) is None
+        assert us.back_to_table(us.table_view(bad), "NFB") == "/?kva=NFB&period=90&level=unit"
     assert us.back_to_table(None, None) == "/"

@@ -72,6 +72,7 @@ def test_layout_restores_state_from_query_and_unknown_unit(app, dataset):
         walk(kiruna)
         assert found[ids.JF_HEM].value == "Kiruna"
         assert found[ids.JF_HEM].options[0]["label"] == "Kiruna (okänd ort)"
+        assert "avstand_km" not in [d["field"] for d in found[ids.JF_GRID].columnDefs]
         unknown = _texts(enhet.layout(hsa_id="SE9999999999-X"))
         assert "Okänd enhet" in unknown and "SE9999999999-X" in unknown
         came_from = enhet.layout(hsa_id=dataset.units["vardenhet_hsaid"][5], kva="NGB",
