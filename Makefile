@@ -7,9 +7,14 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8050
 export LAGESBILD_DATA_DIR ?= ./var
 
-.PHONY: run test venv test-venv demo bench lint clean
+.PHONY: run test venv test-venv system-deps demo bench lint clean
+
+## Debian packages: Chromium, ChromeDriver and PostgreSQL for the tests (installed when missing).
+system-deps:
+	PYTHON=$(PYTHON) bash scripts/system-deps.sh test
 
 $(VENV)/bin/activate:
+	PYTHON=$(PYTHON) bash scripts/system-deps.sh run
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
@@ -32,7 +37,7 @@ run: venv
 	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) "app:create_app()"
 
 ## Run every test (unit, integration, browser in Debian's Chromium).
-test: test-venv
+test: system-deps test-venv
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 ## Reproducible measurements with a naive baseline side by side (see benchmarks/README.md).

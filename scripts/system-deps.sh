@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests (and `make run`) need, when missing:
+#   chromium + chromium-driver   the browser tests (Playwright drives Debian's Chromium)
+#   postgresql                   a throwaway PostgreSQL cluster for the app-database tests
+#   python3-venv                 the virtual environment, when the Python lacks ensurepip
+# Usage: scripts/system-deps.sh [test|run]
+# As root it installs with apt-get; otherwise it uses passwordless sudo when
+# there is one, and else stops at once naming the one command to run.
+set -euo pipefail
+what="${1:-test}"
+need=()
+if [ "$what" = "test" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fi
+PY="${PYTHON:-python3}"
+if ! "$PY" -c "import venv, ensurepip" >/dev/null 2>&1; then
+  need+=(python3-venv)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+
+cmd=(apt-get install -y -q --no-install-recommends "${need[@]}")
+if [ "$(id -u)" = "0" ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  SUDO=(sudo -n)
+else
+  echo "Saknas: ${need[*]} (Debian-paket som testerna behöver)." >&2
+  echo "Kör en gång:  sudo apt-get update && sudo ${cmd[*]}" >&2
+  echo "och sedan make $what igen." >&2
+  exit 1
+fi
+echo "Installerar Debian-paket: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" "${cmd[@]}"
