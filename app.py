@@ -3,9 +3,18 @@
 ``create_app()`` builds the Flask server, registers the extensions (cache,
 authentication and request guard, security headers, audit), the /api/v1
 blueprint, mounts the Dash Pages app on it and returns the Flask server.
-gunicorn serves ``'app:create_app()'``; ``flask --app app ...`` finds the
-factory; ``python app.py`` runs a local dev server. Nothing is created at
-import time, so tests build apps with their own settings.
+gunicorn serves ``'app:create_app()'`` or, by Dash's convention,
+``app:server`` (built on first access by the module ``__getattr__``, from the
+environment); ``flask --app app ...`` finds the factory; ``python app.py``
+runs a local dev server. Nothing is created at import time, so tests build
+apps with their own settings.
+
+``warm_up(server)`` makes one request in-process so that Dash finishes its
+lazy first-request setup before the server takes traffic (deploy/gunicorn.conf.py
+calls it in ``post_worker_init``): Dash marks the setup done *before* it
+registers the component-bundle paths (plotly/dash#3971), so parallel first
+requests of a fresh worker got 404 for the bundles and the page hung on
+"Loading...".
 """
 from __future__ import annotations
 
@@ -58,6 +67,36 @@ def create_app(settings: Settings | None = None) -> Flask:
     return server
 
 
+def warm_up(server: Flask) -> None:
+    """Run Dash's first-request setup in-process, before any real request.
+
+    One GET of /healthz (public, no audit) passes every before_request hook,
+    Dash's ``_setup_server`` among them; afterwards the bundle paths are
+    registered, which is checked so a changed guard cannot silently undo it."""
+    dash_app = server.extensions["dash_app"]
+    with server.test_client() as client:
+        client.get("/healthz")
+    if not dash_app.registered_paths:
+        with server.test_request_context("/healthz"):
+            dash_app._setup_server()  # the guard stopped the request before Dash saw it
+    if not dash_app.registered_paths:
+        raise RuntimeError("Dash registrerade inga komponentpaket vid uppstarten.")
+
+
+_server: Flask | None = None
+
+
+def __getattr__(name: str):
+    """``app.server``: the WSGI app for ``gunicorn app:server`` (Dash's
+    deployment convention), created from the environment on first access only."""
+    global _server
+    if name == "server":
+        if _server is None:
+            _server = create_app()
+        return _server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _dev_secret(settings: Settings) -> str:
     """A per-installation random key for local use, kept in the data directory."""
     import secrets
@@ -82,4 +121,6 @@ def _dev_secret(settings: Settings) -> str:
 
 
 if __name__ == "__main__":
-    create_app().run(host="127.0.0.1", port=8050, debug=False)
+    _app = create_app()
+    warm_up(_app)
+    _app.run(host="127.0.0.1", port=8050, debug=False)

@@ -1,6 +1,7 @@
 """gunicorn settings for the lägesbild (used by `make run` and in production).
 
     gunicorn --config deploy/gunicorn.conf.py --bind 127.0.0.1:8050 "app:create_app()"
+    gunicorn --config deploy/gunicorn.conf.py --bind 127.0.0.1:8050 app:server   # Dash's convention, same app
 
 Bind to loopback (or a private interface) only: TLS and client certificates
 are terminated by nginx (see deploy/nginx.conf.example), which forwards the
@@ -47,3 +48,12 @@ proc_name = "lagesbild"
 
 # Never more workers than cores × 2 + 1 even if configured higher by mistake.
 workers = max(1, min(workers, multiprocessing.cpu_count() * 2 + 1))
+
+
+def post_worker_init(worker):
+    """Finish Dash's first-request setup in this worker before it takes
+    traffic (plotly/dash#3971: parallel first requests of a fresh worker,
+    also after max_requests recycling, got 404 for the component bundles)."""
+    from app import warm_up
+
+    warm_up(worker.wsgi)

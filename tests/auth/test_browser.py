@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.auth.server import Gunicorn
+from tests.servers import Gunicorn
 from tests.auth.support import ADMIN, READER
 from tests.conftest import make_settings
-
-# Records CSP violations in the page (Chromium also logs them as console errors).
-CSP_PROBE = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', e => {
-  window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || ''));
-});
-"""
+from tests.watch import PageRecorder
 
 pytestmark = pytest.mark.browser
 
@@ -44,26 +37,25 @@ def server(tmp_path_factory):
 
 
 class Watched:
+    """A page in its own context, watched by the browser tests' one recorder (tests/watch.py)."""
+
     def __init__(self, context):
         self.context = context
         self.page = context.new_page()
         self.page.set_default_timeout(20000)
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"{m.text} @ {m.location}"))
-        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.recorder = PageRecorder(self.page)
+        self.errors = self.recorder.console_errors
 
     def csp_violations(self) -> list[str]:
-        return self.page.evaluate("window.__csp || []")
+        return self.recorder.csp_violations()
 
     def assert_clean(self):
-        assert self.csp_violations() == [], self.csp_violations()
-        assert self.errors == [], self.errors
+        self.recorder.assert_clean(check_csp=True)
 
 
 @pytest.fixture
 def fresh(browser):
     context = browser.new_context(locale="sv-SE", viewport={"width": 1400, "height": 1000})
-    context.add_init_script(CSP_PROBE)
     yield Watched(context)
     context.close()
 

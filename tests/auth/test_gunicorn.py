@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.auth.pki import HSA_ID, REJECTED
-from tests.auth.server import Gunicorn
+from tests.servers import Gunicorn
 
 
 @pytest.fixture(scope="module")

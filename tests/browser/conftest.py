@@ -15,14 +15,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import ROOT, free_port, make_settings
+from tests.conftest import ROOT, make_settings
+from tests.servers import Gunicorn
+from tests.watch import PageRecorder
 
 USER = ("webbtest", "webbtest-losenord-1")
 
@@ -72,35 +71,10 @@ def browser_data_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def live_server(browser_data_dir):
-    """gunicorn serving "app:create_app()" on a free loopback port."""
-    port = free_port()
-    env = _env(browser_data_dir)
-    log = open(browser_data_dir / "gunicorn.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--worker-class", "gthread", "--threads", "4", "--timeout", "60", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("gunicorn startade inte:\n" + (browser_data_dir / "gunicorn.log").read_text()[-4000:])
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    """gunicorn serving "app:create_app()" on a free loopback port (tests/servers.py)."""
+    env = {k: v for k, v in _env(browser_data_dir).items() if k.startswith("LAGESBILD_")}
+    with Gunicorn(env, workers=1) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
@@ -119,33 +93,6 @@ def login_state(browser, live_server, tmp_path_factory):
     return str(path)
 
 
-class PageRecorder:
-    """Console errors, page errors, failed requests and every URL a page asked for."""
-
-    def __init__(self, page):
-        self.console_errors: list[str] = []
-        self.requests: list[str] = []
-        self.failed: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
-        page.on("request", lambda req: self.requests.append(req.url))
-        page.on("requestfailed", lambda req: self.failed.append(f"{req.url} {req.failure}"))
-
-    def _console(self, msg):
-        if msg.type == "error":
-            self.console_errors.append(f"{msg.text} @ {msg.location}")
-
-    def off_host(self) -> list[str]:
-        out = []
-        for url in self.requests:
-            parsed = urlparse(url)
-            if parsed.scheme in {"data", "blob", "about"}:
-                continue
-            if parsed.hostname != "127.0.0.1":
-                out.append(url)
-        return out
-
-
 @pytest.fixture
 def page(browser, login_state, live_server, tmp_path):
     """A logged-in page; the test fails if it ends with console errors or off-host requests."""
@@ -158,5 +105,4 @@ def page(browser, login_state, live_server, tmp_path):
     pg.base_url = live_server
     yield pg
     context.close()
-    assert recorder.console_errors == [], f"konsolfel i webbläsaren: {recorder.console_errors}"
-    assert recorder.off_host() == [], f"begäran till annan värd: {recorder.off_host()}"
+    recorder.assert_clean()
