@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, or_, select
 
 from auth.db import AuthDB
-from components import format as fmt
+from common import format as fmt
 from auth.models import AuditEntry
 
 log = logging.getLogger("lagesbild.audit")

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from auth import audit, devusers, roles
-from components import format as fmt
+from common import format as fmt
 
 users_cli = AppGroup("users", help="Roller (per HSA-id) och lokala utvecklarkonton.")
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from components import format as fmt
+from common import format as fmt
+from data import vocabulary as vocab
 
 SUPPRESSED_TIP = (
     "Färre än {k} operationer: statistiken visas inte, för att skydda patienternas "
@@ -147,7 +148,7 @@ def grid_rows(rows: list[dict], *, level: str, kva: str | None, suppress_below: 
         if suppressed:
             row["suppressed_tip"] = SUPPRESSED_TIP.format(k=suppress_below)
         if level == "unit":
-            row["agarform"] = fmt.agarform_label(r.get("agarform"))
+            row["agarform"] = vocab.agarform_label(r.get("agarform"))
             stale = bool(r.get("inaktuell"))
             row["aktualitet"] = "inaktuell" if stale else "aktuell"
             if stale:

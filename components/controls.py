@@ -4,13 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
-from components import format as fmt
+from common import format as fmt
+from data import vocabulary as vocab
 from components.url_state import ASA_CLASSES, PERIODS, PRIO_CATEGORIES
 
 PERIOD_OPTIONS = [{"label": f"{p} dagar", "value": p} for p in PERIODS]
 LEVEL_OPTIONS = [{"label": "Enheter", "value": "unit"}, {"label": "Regioner", "value": "region"}]
 ASA_OPTIONS = [{"label": f"ASA {a}", "value": a} for a in ASA_CLASSES]
-PRIO_OPTIONS = [{"label": fmt.PRIO_LABELS[p], "value": p} for p in PRIO_CATEGORIES]
+PRIO_OPTIONS = [{"label": vocab.PRIO_LABELS[p], "value": p} for p in PRIO_CATEGORIES]
 
 
 def fold(text: str) -> str:
@@ -22,7 +23,7 @@ def fold(text: str) -> str:
 def kva_option(kod: str, titel: str | None, source: str, *, hit: str | None = None,
                query: str = "") -> dict:
     """One dropdown option for a KVÅ group; ``hit`` names a matching 5-character code."""
-    label = f"{kod} – {titel or 'okänd titel'} ({fmt.SOURCE_SHORT.get(source, source)})"
+    label = f"{kod} – {titel or 'okänd titel'} ({vocab.source_short(source)})"
     if hit:
         label += f" · träff: {hit}"
     # The dropdown also filters on the client: "search" holds the label, its
@@ -76,7 +77,7 @@ def filters_text(asa, prio, narkos: bool) -> str:
     if asa:
         parts.append("ASA " + ", ".join(str(a) for a in asa))
     if prio:
-        parts.append("prioritet " + ", ".join(fmt.PRIO_LABELS.get(p, p) for p in prio))
+        parts.append("prioritet " + ", ".join(vocab.PRIO_LABELS.get(p, p) for p in prio))
     if narkos:
         parts.append("endast narkos")
     return "; ".join(parts) if parts else "inga filter"
@@ -84,7 +85,7 @@ def filters_text(asa, prio, narkos: bool) -> str:
 
 def source_line(source: str, data_date: dt.date | None, period: int | None = None) -> str:
     """ "Källa: SPOR, data t.o.m. 2026-11-20 · operationer ..."."""
-    text = f"Källa: {fmt.SOURCE_LABELS.get(source, source)}, data {fmt.data_date_text(data_date)}"
+    text = f"Källa: {vocab.source_label(source)}, data {fmt.data_date_text(data_date)}"
     if period:
         text += f" · {window_text(data_date, period)}"
     return text

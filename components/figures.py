@@ -14,7 +14,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from components import format as fmt
+from common import format as fmt
 
 COLORS = {
     "unit": "#1f4e79",       # the unit: dark blue

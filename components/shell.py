@@ -13,7 +13,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components import format as fmt
+from common import format as fmt
+from data import vocabulary as vocab
 from components import ids
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def data_dates_items(meta: dict | None) -> list[tuple[str, str]]:
         s = by_source.get(source)
         if s is None:
             continue
-        out.append((fmt.SOURCE_SHORT[source], fmt.data_date_text(s.get("data_date"))))
+        out.append((vocab.source_short(source), fmt.data_date_text(s.get("data_date"))))
     return out
 
 

@@ -13,6 +13,8 @@ Derived once at load (never recomputed by readers):
 zone maps let a query for one group and window read only its row groups.
 """
 
+from data.vocabulary import TREND_MONTHS, WITHIN_DAYS  # noqa: F401  (WITHIN_DAYS: used in MONTH_STATS)
+
 SCHEMA_VERSION = 1
 
 # Reserved organisation number of the demo delivery: "SE0000000000" is never
@@ -132,7 +134,7 @@ DDL = [
     """,
     """
     CREATE TABLE IF NOT EXISTS trend_summary (
-        -- derived once per snapshot (build_trend_summary): the unfiltered monthly
+        -- derived once per snapshot (etl.derived.build_trend_summary): the unfiltered monthly
         -- statistics of every KVÅ group per region and for the nation over the
         -- 18 calendar months ending with the source's data date D, exactly what
         -- data.queries.trend() computes for those scopes (the unit page reads them)
@@ -149,36 +151,10 @@ DDL = [
 ]
 
 NATION_SCOPE = "SE"
-TREND_SUMMARY_MONTHS = 18
-WITHIN_DAYS = 90  # METRICS.md: "share within 90 days"
+TREND_SUMMARY_MONTHS = TREND_MONTHS  # the unit page reads the 18 months from trend_summary
 #: A trend month's statistics, in this order: n, [median, p90], share within 90 days.
 MONTH_STATS = ("count(*), quantile_cont(vantedagar, [0.5, 0.9]), "
                f"avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END)")
-
-
-def build_trend_summary(con) -> None:
-    """Rebuild ``trend_summary`` from ``operations`` and ``sources`` (run after
-    the ``sources`` table is refreshed; in the caller's transaction)."""
-    con.execute("DELETE FROM trend_summary")
-    con.execute(f"""
-        INSERT INTO trend_summary
-        WITH windows AS (
-            SELECT source, data_date AS d,
-                   CAST(date_trunc('month', data_date) - INTERVAL {TREND_SUMMARY_MONTHS - 1} MONTH AS DATE) AS first
-            FROM sources WHERE source IN ('spor', 'ncr') AND data_date IS NOT NULL
-        )
-        SELECT o.kva_grupp, o.source,
-               CASE WHEN grouping(o.region_kod) = 1 THEN '{NATION_SCOPE}' ELSE o.region_kod END,
-               year(o.operation_datum) AS y, month(o.operation_datum) AS m, {MONTH_STATS}
-        FROM operations o JOIN windows w
-          ON o.source = w.source AND o.operation_datum >= w.first AND o.operation_datum <= w.d
-        WHERE NOT o.akut
-        GROUP BY GROUPING SETS ((o.kva_grupp, o.source, o.region_kod, y, m), (o.kva_grupp, o.source, y, m))
-        ORDER BY 1, 2, 3, 4, 5
-    """)
-    # The marker the read side checks (a snapshot from before this table has none).
-    con.execute("DELETE FROM snapshot_info WHERE key = 'trend_summary_months'")
-    con.execute("INSERT INTO snapshot_info VALUES ('trend_summary_months', ?)", [str(TREND_SUMMARY_MONTHS)])
 
 
 def create_schema(con) -> None:

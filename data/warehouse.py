@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.snapshot import SnapshotStore
+from data.snapshots import SnapshotDir
 
 
 class NoData(RuntimeError):
@@ -24,7 +24,7 @@ class NoData(RuntimeError):
 class Warehouse:
     def __init__(self, warehouse_dir: Path | str, threads: int | None = None,
                  memory_limit: str | None = None):
-        self.store = SnapshotStore(warehouse_dir)
+        self.store = SnapshotDir(warehouse_dir)
         self._threads = threads
         self._memory_limit = memory_limit
         self._lock = threading.Lock()

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 
 from data import reference
-from data.schema import DDL, DEMO_HSA_PREFIX, SCHEMA_VERSION, build_trend_summary, create_schema
+from data.schema import DDL, DEMO_HSA_PREFIX, SCHEMA_VERSION, create_schema
+from etl.derived import build_trend_summary
 
 MEMORY_LIMIT = "1200MB"
 #: A full re-sort of ``operations`` when rows appended unsorted exceed this many

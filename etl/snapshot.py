@@ -24,6 +24,8 @@ import secrets
 import shutil
 from pathlib import Path
 
+from data.snapshots import SnapshotDir
+
 KEEP_SNAPSHOTS = 5
 BUILDING_SUFFIX = ".building"
 
@@ -40,31 +42,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class SnapshotStore:
-    def __init__(self, warehouse_dir: Path | str):
-        self.root = Path(warehouse_dir)
-        self.snapshots = self.root / "snapshots"
-        self.pointer = self.root / "CURRENT"
-
-    # ---- reading the pointer -------------------------------------------------
-    def current_id(self) -> str | None:
-        try:
-            value = self.pointer.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return None
-        return value or None
-
-    def path_for(self, snapshot_id: str) -> Path:
-        return self.snapshots / f"{snapshot_id}.duckdb"
-
-    def current_path(self) -> Path | None:
-        sid = self.current_id()
-        return self.path_for(sid) if sid else None
-
-    def published_ids(self) -> list[str]:
-        if not self.snapshots.exists():
-            return []
-        return sorted(p.name[: -len(".duckdb")] for p in self.snapshots.glob("*.duckdb"))
+class SnapshotStore(SnapshotDir):
+    """The write side of the snapshot directory (the layout and the reading of
+    the pointer are data.snapshots.SnapshotDir, shared with the read side)."""
 
     # ---- writing -------------------------------------------------------------
     @contextlib.contextmanager

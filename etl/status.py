@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from components.format import fmt_local_time
+from common.format import fmt_local_time
 from data.warehouse import Warehouse
 from etl.results import fmt_int, rows_summary
 

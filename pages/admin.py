@@ -16,7 +16,7 @@ from flask import current_app
 
 import auth
 from auth import audit, roles
-from components import format as fmt
+from common import format as fmt
 
 dash.register_page(__name__, path="/admin", title="Admin – Nationell lägesbild", name="Admin", order=90)
 

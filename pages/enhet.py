@@ -18,7 +18,8 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 
 from components import controls as ctl
 from components import figures
-from components import format as fmt
+from common import format as fmt
+from data import vocabulary as vocab
 from components import ids
 from components import url_state as us
 from data import queries
@@ -67,7 +68,7 @@ def freshness_items(info: dict, data_dates: dict, stale_days: int) -> list[str]:
         stale = info.get("inaktuell", {}).get(source)
         flag = (f"inaktuell (inga operationer de senaste {stale_days} dagarna före datadatum)"
                 if stale else "aktuell")
-        out.append(f"{fmt.SOURCE_SHORT[source]}: senaste operation {fmt.fmt_date(last)} – {flag} "
+        out.append(f"{vocab.source_short(source)}: senaste operation {fmt.fmt_date(last)} – {flag} "
                    f"(data {fmt.data_date_text(data_dates.get(source))})")
     return out
 
@@ -101,7 +102,7 @@ def layout(hsa_id: str | None = None, **query):
         ("Sjukhus/mottagning", info.get("sjukhus") or fmt.MISSING),
         ("Ort", info.get("ort") or fmt.MISSING),
         ("Region", info.get("region_namn") or info.get("region_kod") or fmt.MISSING),
-        ("Ägarform", fmt.agarform_label(info.get("agarform"))),
+        ("Ägarform", vocab.agarform_label(info.get("agarform"))),
     ]
     mix = queries.unit_group_mix(wh, hsa_id, 365)
     if len(mix):
@@ -218,8 +219,8 @@ def case_mix_label(dimension: str, kategori: str) -> str:
     if dimension == "asa":
         return f"ASA {kategori}"
     if dimension == "prio":
-        return fmt.PRIO_LABELS.get(kategori, kategori)
-    return fmt.ANESTESI_LABELS.get(kategori, kategori)
+        return vocab.PRIO_LABELS.get(kategori, kategori)
+    return vocab.ANESTESI_LABELS.get(kategori, kategori)
 
 
 @callback(

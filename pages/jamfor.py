@@ -18,7 +18,8 @@ from dash.exceptions import PreventUpdate
 
 from components import columns as cols
 from components import controls as ctl
-from components import format as fmt
+from common import format as fmt
+from data import vocabulary as vocab
 from components import ids
 from components import url_state as us
 from data import geo, queries
@@ -348,7 +349,7 @@ def update_table(kva, period, level, asa, prio, narkos, hem, url_state, current_
             "Välj en region eller en ort i listan.", className="text-danger")]
     if result.data_date is None:
         return ([], defs, source_text, "",
-                _empty(f"Inga operationer från {fmt.SOURCE_LABELS[source]} är inlästa.",
+                _empty(f"Inga operationer från {vocab.source_label(source)} är inlästa.",
                        "När källans filer har lästs in visas enheterna här."),
                 SHOWN, HIDDEN, spor_style, ncr_style)
     if not data["rows"]:

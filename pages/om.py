@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components import format as fmt
+from common import format as fmt
 from data import queries
 from data.context import get_settings, get_warehouse
 from data.warehouse import NoData

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from data import reference
-from data.schema import DEMO_HSA_PREFIX, SCHEMA_VERSION, build_trend_summary, create_schema
+from data.schema import DEMO_HSA_PREFIX, SCHEMA_VERSION, create_schema
+from etl.derived import build_trend_summary
 from etl.snapshot import SnapshotStore
 
 UNIT_COLUMNS = ["vardenhet_hsaid", "namn", "sjukhus", "region_kod", "agarform", "ort", "lat", "lon"]

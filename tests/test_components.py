@@ -14,7 +14,8 @@ import pytest
 from components import columns as cols
 from components import controls as ctl
 from components import figures
-from components import format as fmt
+from common import format as fmt
+from data import vocabulary as vocab
 from components import ids
 from components import shell
 from components import url_state as us
@@ -63,7 +64,7 @@ def test_fmt_n_suppression_and_dates():
     assert fmt.data_date_text(None) == "inga data"
     assert fmt.fmt_km(1234.4) == "1 234 km"
     assert fmt.fmt_month("2026-11") == "november 2026"
-    assert fmt.agarform_label("ideburen") == "idéburen"
+    assert vocab.agarform_label("ideburen") == "idéburen"
 
 
 # ---- URL state ------------------------------------------------------------

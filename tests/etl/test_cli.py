@@ -97,7 +97,7 @@ def test_status_text_and_json(wh):
     assert all(l["outcome"] == "loaded" for l in data["loads"])
     assert data["demo"] is False
     # Times: JSON in UTC with an explicit offset; the text in Swedish local time (as on the Admin page).
-    from components.format import fmt_local_time
+    from common.format import fmt_local_time
 
     loaded = dt.datetime.fromisoformat(data["loads"][0]["loaded_at"])
     assert loaded.utcoffset() == dt.timedelta(0)
@@ -106,7 +106,7 @@ def test_status_text_and_json(wh):
 
 
 def test_local_time_follows_swedish_summer_and_winter_time():
-    from components.format import fmt_local_time
+    from common.format import fmt_local_time
 
     assert fmt_local_time("2026-12-03T08:00:22+00:00") == "2026-12-03 09:00:22"
     assert fmt_local_time("2026-07-01T08:00:00") == "2026-07-01 10:00:00"  # no offset: UTC

@@ -21,22 +21,6 @@ MISSING = "–"
 THOUSANDS = " "
 DECIMAL = ","
 
-AGARFORM_LABELS = {"offentlig": "offentlig", "privat": "privat", "ideburen": "idéburen"}
-SOURCE_LABELS = {
-    "spor": "SPOR",
-    "ncr": "Nationella Kataraktregistret",
-    "vtd": "Väntetidsdatabasen",
-}
-SOURCE_SHORT = {"spor": "SPOR", "ncr": "NCR", "vtd": "Väntetidsdatabasen"}
-PRIO_LABELS = {
-    "1v": "1 vecka",
-    "2v": "2 veckor",
-    "4v": "4 veckor",
-    "3m": "3 månader",
-    "6m": "6 månader",
-    "12m": "12 månader",
-}
-ANESTESI_LABELS = {"topikal": "topikal", "lokal": "lokal", "narkos": "narkos", None: "uppgift saknas"}
 MONTHS_SV = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
              "oktober", "november", "december"]
 
@@ -146,10 +130,6 @@ def data_date_text(value) -> str:
     if is_missing(value):
         return "inga data"
     return f"t.o.m. {fmt_date(value)}"
-
-
-def agarform_label(value) -> str:
-    return AGARFORM_LABELS.get(value or "", value or MISSING)
 
 
 def period_label(days: int) -> str:

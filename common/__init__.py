@@ -1,0 +1,1 @@
+"""Pure helpers every layer may use (etl, auth, data, components): Swedish formats."""

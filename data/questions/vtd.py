@@ -1,0 +1,83 @@
+"""The wait-time database (väntetidsdatabasen): monthly queue and completed
+figures of the operation phase for a unit, a region or the nation, with the
+measures of METRICS.md ("Wait-time database")."""
+from __future__ import annotations
+
+import pandas as pd
+
+from data.context import cached
+from data.questions.lookups import QueryError, normalise_kva
+from data.warehouse import Warehouse
+
+
+@cached
+def unit_vtd(wh: Warehouse, hsaid: str, kva: str | None = None) -> pd.DataFrame:
+    """The unit's monthly wait-time-database figures for the operation phase
+    (fas 2), summed over its groups (or for one group), oldest first.
+    Columns and measures: see :func:`vtd_monthly`."""
+    return vtd_monthly(wh, unit=hsaid, kva=kva)
+
+
+@cached
+def vtd_monthly(wh: Warehouse, unit: str | None = None, region: str | None = None,
+                kva: str | None = None) -> pd.DataFrame:
+    """Monthly wait-time-database figures for the operation phase (fas 2) of a
+    unit, a region or the nation (neither given), for one KVÅ group or all,
+    oldest month first. The units' counts are summed before dividing (METRICS.md).
+
+    Columns: period, vantande, vantande_over_90, nya, genomforda,
+    genomforda_inom_90, andel_vantande_inom_90 = (vantande - vantande_over_90) /
+    vantande, andel_genomforda_inom_90 = genomforda_inom_90 / genomforda (NaN
+    when the denominator is 0), netto_inflode = nya - genomforda (NaN when a
+    row of the month lacks nya), kotid_manader = vantande / mean genomforda of
+    this and the two previous months (NaN unless all three months are reported
+    and their mean is above 0)."""
+    if unit and region:
+        raise QueryError("give unit or region, not both")
+    where, params = ["fas = 2"], {}
+    if unit:
+        where.append("vardenhet_hsaid = $unit")
+        params["unit"] = unit
+    elif region:
+        where.append("region_kod = $region")
+        params["region"] = region
+    if kva:
+        where.append("kva_grupp = $kva")
+        params["kva"] = normalise_kva(kva)
+    df = wh.df(
+        f"""
+        SELECT period, sum(vantande) AS vantande, sum(vantande_over_90) AS vantande_over_90,
+               CASE WHEN count(nya) = count(*) THEN sum(nya) END AS nya,
+               sum(genomforda) AS genomforda, sum(genomforda_inom_90) AS genomforda_inom_90
+        FROM vtd
+        WHERE {' AND '.join(where)}
+        GROUP BY period ORDER BY period
+        """,
+        params,
+    )
+    return vtd_measures(df)
+
+
+def vtd_measures(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the METRICS.md wait-time-database measures to monthly summed counts
+    (columns period, vantande, vantande_over_90, nya, genomforda, genomforda_inom_90)."""
+    df = df.copy()
+    for col in ("vantande", "vantande_over_90", "genomforda", "genomforda_inom_90"):
+        df[col] = df[col].astype("int64")
+    df["nya"] = df["nya"].astype("float64")
+    v, g = df["vantande"].astype("float64"), df["genomforda"].astype("float64")
+    df["andel_vantande_inom_90"] = ((v - df["vantande_over_90"]) / v).where(v > 0)
+    df["andel_genomforda_inom_90"] = (df["genomforda_inom_90"] / g).where(g > 0)
+    df["netto_inflode"] = df["nya"] - g
+    periods = [pd.Period(p, "M") for p in df["period"]]
+    by_period = dict(zip(periods, g))
+    kotid = []
+    for p, queue in zip(periods, v):
+        last3 = [by_period.get(p - k) for k in range(3)]
+        if any(x is None for x in last3) or sum(last3) <= 0:
+            kotid.append(float("nan"))
+        else:
+            kotid.append(queue / (sum(last3) / 3))
+    df["kotid_manader"] = kotid
+    return df.reset_index(drop=True)
+

@@ -1,0 +1,267 @@
+"""The table view (Jämför enheter, /api/v1/waits): waits per unit or region.
+
+Every function takes the :class:`~data.warehouse.Warehouse` first and plain,
+hashable arguments, computes its statistics in DuckDB (``quantile_cont``,
+i.e. ``percentile_cont`` with linear interpolation) and returns a small
+dataclass or DataFrame. The Dash callbacks, the /api/v1 endpoints and the
+CSV/XLSX exports all call these functions, so the screen, the JSON and the
+files can never disagree. Results are cached per snapshot (``@cached``).
+
+Definitions: ../shared/spec/METRICS.md. Choices METRICS.md leaves open,
+stated here once:
+
+- **Counted operation**: a stored (not deleted), non-acute operation of the
+  group's source (cataract groups: NCR, the rest: SPOR) whose
+  ``operation_datum`` lies in the window ``(D - N, D]``, D = the source's data
+  date (``sources.data_date``), and which passes the filters.
+- **Rows listed** by :func:`waits_table`: the units (or regions) with at least
+  one counted operation of the group in the window *after* filters. A unit
+  with no counted operation has nothing to show and is not listed.
+- **Suppression**: when ``n < suppress_below`` the row's statistics
+  (``median``, ``p90``, ``andel_inom_90``, ``asa34_andel``) are ``None`` and
+  ``suppressed`` is True. ``n`` stays the true count in the result (the
+  screen shows "<5"); the API and the exports never reveal an n between 1
+  and ``suppress_below - 1`` (see api/serialize.py and api/exports.py).
+- **asa34_andel** (SPOR only) describes the unit (or region), not the
+  selection: it uses the unit's counted operations of the group in the last
+  365 days before D *whatever the window* and *ignoring the ASA and priority
+  filters* (an ASA filter would make the share trivially 0 or 1), among those
+  with an ASA class recorded. It is ``None`` when the row is suppressed or when
+  fewer than ``suppress_below`` operations have an ASA class. NCR: ``None``.
+- **inaktuell**: a unit with no stored operation of the source (any group,
+  acute included — freshness is about reporting) in ``(D - 42, D]``; its last
+  operation exactly 42 days before D makes it inaktuell, 41 days not. Region
+  level: the number of listed units of the region that are inaktuella
+  (``0`` when none). ``senaste_operation``: the unit's latest operation date
+  in the source (region: the latest of its listed units).
+- **Filters** that do not fit the group's source (ASA or priority for an NCR
+  group, general anaesthesia for a SPOR group) raise
+  :class:`FilterNotApplicable`; nothing is ignored silently.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data.context import cached
+from data.params import NO_FILTERS, Filters
+from data.questions.lookups import (FrameFromRecords, QueryError, check_period, data_date, group_titles, is_demo,
+                                    latest_operations, normalise_kva, per_snapshot, records, region_table,
+                                    source_for, unit_catalogue)
+from data.schema import WITHIN_DAYS
+from data.vocabulary import ASA34_DAYS, NATION_NAME, QUERY_LEVELS, STALE_DAYS
+from data.warehouse import Warehouse
+
+STAT_COLUMNS = ["n", "median", "p90", "andel_inom_90", "asa34_andel"]
+UNIT_ROW_COLUMNS = [
+    "id", "namn", "sjukhus", "ort", "region_kod", "region_namn", "agarform", "lat", "lon",
+    "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed", "inaktuell", "senaste_operation",
+]
+REGION_ROW_COLUMNS = [
+    "id", "namn", "region_kod", "region_namn", "lat", "lon", "antal_enheter",
+    "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed", "inaktuell", "senaste_operation",
+]
+
+
+@dataclass(frozen=True)
+class WaitsResult:
+    kva: str
+    titel: str | None
+    source: str
+    data_date: dt.date | None
+    period: int
+    level: str
+    rows: pd.DataFrame = FrameFromRecords()  # pandas view of row_records (built lazily)
+    demo: bool = False
+    filters: Filters = NO_FILTERS
+    suppress_below: int = 5
+    stale_days: int = STALE_DAYS
+    # The rows as JSON-safe dicts, straight from the query (what the screen and the API use).
+    row_records: tuple = field(default=(), repr=False, compare=False)
+
+    def _build_frame(self) -> pd.DataFrame:
+        if not self.row_records:
+            return _empty_rows(self.level)
+        return _frame(list(self.row_records), UNIT_ROW_COLUMNS if self.level == "unit" else REGION_ROW_COLUMNS)
+
+    @property
+    def window(self) -> tuple[dt.date, dt.date] | None:
+        """(first day, last day) of the window, both inclusive."""
+        if self.data_date is None:
+            return None
+        return self.data_date - dt.timedelta(days=self.period - 1), self.data_date
+
+    def records(self) -> list[dict]:
+        """The rows as JSON-safe dicts (None for a missing value)."""
+        if self.row_records:
+            return [dict(r) for r in self.row_records]
+        return records(self.rows)
+
+
+def _empty_rows(level: str) -> pd.DataFrame:
+    cols = UNIT_ROW_COLUMNS if level == "unit" else REGION_ROW_COLUMNS
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c in STAT_COLUMNS[1:] else "object") for c in cols})
+
+
+def _waits_sql(level: str, fsql: str) -> str:
+    """One scan of the group's counted operations in the window (after the
+    filters), grouped by unit, region or nation: n, median and p90
+    (``quantile_cont``), share within 90 days. The scan is of the window only:
+    the operations table is sorted by (kva_grupp, operation_datum), so DuckDB's
+    zone maps skip every other row group."""
+    key = {"unit": "vardenhet_hsaid", "region": "region_kod", "nation": "'SE'"}[level]
+    extra = "any_value(region_kod) AS op_region" if level == "unit" else "list(DISTINCT vardenhet_hsaid) AS units"
+    return f"""
+        SELECT {key} AS id, count(*) AS n,
+               quantile_cont(vantedagar, [0.5, 0.9]) AS q,
+               avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END) AS a90,
+               {extra}
+        FROM operations
+        WHERE kva_grupp = $kva AND source = $src AND NOT akut
+          AND operation_datum > $lo AND operation_datum <= $d{fsql}
+        GROUP BY 1
+    """
+
+
+@per_snapshot
+def asa34_counts(wh: Warehouse) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(level, kva_grupp, id) -> (counted SPOR operations with an ASA class, of
+    which ASA 3 or 4) in the last 365 days before SPOR's D; level "unit" (id =
+    HSA-ID), "region" (id = region code) or "nation" (id "SE").
+
+    The ASA 3–4 share describes a unit (or region) whatever the table's window
+    and filters, so it is one small table per snapshot (one scan of SPOR's last
+    365 days, ~30 ms at national scale) instead of a 365-day scan in every
+    table query."""
+    d = data_date(wh, "spor")
+    if d is None:
+        return {}
+    counts: dict[tuple[str, str, str], list[int]] = {}
+    for kva, unit, region, n_asa, n34 in wh.rows(
+        """
+        SELECT kva_grupp, vardenhet_hsaid, region_kod, count(asa_klass),
+               count(*) FILTER (WHERE asa_klass IN (3, 4))
+        FROM operations
+        WHERE source = 'spor' AND NOT akut AND operation_datum > $lo AND operation_datum <= $d
+        GROUP BY ALL
+        """,
+        {"lo": d - dt.timedelta(days=ASA34_DAYS), "d": d},
+    ):
+        for key in (("unit", kva, unit), ("region", kva, region), ("nation", kva, "SE")):
+            c = counts.setdefault(key, [0, 0])
+            c[0] += n_asa
+            c[1] += n34
+    return {k: (v[0], v[1]) for k, v in counts.items()}
+
+
+def _sort_key(row: dict):
+    median = row["median"]
+    return (median is None, median if median is not None else 0.0, -row["n"], row["namn"] or "")
+
+
+_FLOAT_COLUMNS = ("median", "p90", "andel_inom_90", "asa34_andel", "lat", "lon")
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """The rows as a DataFrame: statistics float64 (NaN = suppressed / missing),
+    counts int64, flags bool, text as pandas infers it. Built from numpy arrays
+    (constructing Series one by one costs several ms in pandas 3)."""
+    data = {}
+    for c in columns:
+        values = [r[c] for r in rows]
+        if c in _FLOAT_COLUMNS:
+            data[c] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        elif c in ("n", "antal_enheter") or (c == "inaktuell" and columns is not UNIT_ROW_COLUMNS):
+            data[c] = np.array(values, dtype="int64")
+        elif c in ("suppressed", "inaktuell"):
+            data[c] = np.array(values, dtype=bool)
+        else:
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            data[c] = array
+    return pd.DataFrame(data, columns=columns, copy=False)
+
+
+@cached
+def waits_table(
+    wh: Warehouse,
+    kva: str,
+    period: int,
+    level: str = "unit",
+    filters: Filters = NO_FILTERS,
+    suppress_below: int = 5,
+    stale_days: int = STALE_DAYS,
+) -> WaitsResult:
+    """The table view: n, median, p90, share within 90 days, ASA 3–4 share and
+    freshness per unit (or region) for a KVÅ group, window and filters.
+
+    ``level="nation"`` gives one row (id ``SE``, "Hela riket") pooling every
+    operation, for a national reference line; its ``inaktuell`` counts the
+    inaktuella units among those listed, like a region's.
+
+    Rows are ordered by median wait (suppressed rows last), then n descending,
+    then name. The statistics and the suppression are one SQL statement over
+    the sorted operations table; unit and region names are joined from small
+    per-snapshot look-ups."""
+    kva = normalise_kva(kva)
+    period = check_period(period)
+    if level not in QUERY_LEVELS:
+        raise QueryError(f"level must be 'unit', 'region' or 'nation', got {level!r}")
+    filters = filters or NO_FILTERS
+    source = source_for(kva)
+    filters.check(kva, source)
+    d = data_date(wh, source)
+    base = dict(kva=kva, titel=group_titles(wh).get(kva), source=source, data_date=d, period=period,
+                level=level, demo=is_demo(wh), filters=filters, suppress_below=suppress_below,
+                stale_days=stale_days)
+    if d is None:
+        return WaitsResult(rows=_empty_rows(level), **base)
+
+    fsql, fparams = filters.sql()
+    params = {"kva": kva, "src": source, "d": d, "lo": d - dt.timedelta(days=period), **fparams}
+    k = int(suppress_below)
+    asa = asa34_counts(wh) if source == "spor" else {}
+    stats = []
+    for row_id, n, q, a90, extra in wh.rows(_waits_sql(level, fsql), params):
+        shown = n >= k  # suppression: no statistics below k operations
+        n_asa, n34 = asa.get((level, kva, row_id), (0, 0))
+        stats.append({
+            "id": row_id, "n": n, "suppressed": not shown,
+            "median": q[0] if shown else None, "p90": q[1] if shown else None,
+            "andel_inom_90": a90 if shown else None,
+            # share of ASA 3-4 among those with an ASA class, on its own n (>= k too)
+            "asa34_andel": n34 / n_asa if shown and n_asa >= k else None,
+            ("op_region" if level == "unit" else "units"): extra,
+        })
+    # Freshness: each unit's latest operation of the source (one scan per snapshot).
+    latest = latest_operations(wh, source)
+    stale_before = (d - dt.timedelta(days=stale_days)).isoformat()  # this day and earlier: too old
+    regions = region_table(wh)
+    if level == "unit":
+        catalogue = unit_catalogue(wh)
+        for row in stats:
+            unit = catalogue.get(row["id"], {})
+            row.update(unit)
+            row["namn"] = unit.get("namn") or row["id"]
+            row["region_kod"] = unit.get("region_kod") or row.pop("op_region")
+            row["region_namn"] = regions.get(row["region_kod"], (None, None, None))[0]
+            row["senaste_operation"] = latest.get(row["id"])
+            row["inaktuell"] = not (row["senaste_operation"] or "") > stale_before
+    else:
+        for row in stats:
+            units = row.pop("units")
+            namn, lat, lon = regions.get(row["id"], (None, None, None))
+            if level == "nation":
+                namn, lat, lon = NATION_NAME, None, None
+            row.update(namn=namn or row["id"], region_kod=row["id"] if level == "region" else None,
+                       region_namn=namn if level == "region" else None, lat=lat, lon=lon,
+                       antal_enheter=len(units))
+            row["inaktuell"] = sum(1 for u in units if not latest.get(u, "") > stale_before)
+            row["senaste_operation"] = max((latest.get(u, "") for u in units), default="") or None
+    stats.sort(key=_sort_key)
+    cols = UNIT_ROW_COLUMNS if level == "unit" else REGION_ROW_COLUMNS
+    return WaitsResult(row_records=tuple({c: r[c] for c in cols} for r in stats), **base)
+
