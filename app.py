@@ -22,12 +22,11 @@ import logging
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
 from flask import Flask
 
 import auth
 from api import init_api
-from components.shell import app_shell
+from components.shell import ShellUser, app_shell
 from config.settings import Settings, load_settings
 from data.context import init_data
 
@@ -61,10 +60,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         external_stylesheets=[],  # the Bootstrap theme is served from assets/
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = app_shell
+    app.layout = _layout
     auth.init_dash(app, settings)        # CSP hashes for Dash's inline scripts
     server.extensions["dash_app"] = app
     return server
+
+
+def _layout():
+    """The frame of every page load: the current snapshot's meta and the person."""
+    from flask import has_request_context
+
+    from data.questions.catalogue import current_meta
+
+    if not has_request_context():  # Dash validates the layout once outside a request
+        return app_shell()
+    return app_shell(current_meta(), ShellUser(**auth.current_shell_user()))
 
 
 def warm_up(server: Flask) -> None:

@@ -1,9 +1,9 @@
 """HTTP twin of the views: /api/v1 (JSON, CSV, XLSX) and /healthz.
 
-- api/params.py     pure validation of the query parameters (400 naming the parameter)
-- api/serialize.py  JSON shapes, export columns, file names (pure)
-- api/exports.py    CSV/XLSX bytes for Swedish Excel (pure; the views' downloads use it too)
-- api/v1.py         the blueprint: parameters -> data/queries.py -> JSON/CSV/XLSX
+- api/params.py     pure validation of the query parameters (400 naming the parameter),
+                    on the shared parsers of data/params.py
+- api/v1.py         the blueprint: parameters -> data/questions/<question>.py -> respond():
+                    JSON (the question's to_json) or CSV/XLSX (its table, data/files.py)
 """
 from flask import Blueprint, Flask, jsonify
 

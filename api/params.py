@@ -26,12 +26,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from data.queries import ASA_CLASSES, LEVELS, PERIODS, PRIO_CATEGORIES, Filters
-from data.reference import NCR_GROUPS, source_for_group
+from data import params as shared
+from data.params import Filters, ParamError  # noqa: F401  (ParamError: the API's 400)
 
 FORMATS = ("json", "csv", "xlsx")
-DEFAULT_PERIOD = 90
-KVA_RE = re.compile(r"^[A-Za-z]{3}$")
 HSA_RE = re.compile(r"^SE\d{10}-[A-Za-z0-9]{1,20}$")
 REGION_RE = re.compile(r"^\d{2}$")
 KVA_LIMIT_MAX = 100
@@ -41,25 +39,11 @@ TREND_PARAMS = ("kva", "unit", "region", "asa", "prio", "narkos", "format")
 KVA_PARAMS = ("q", "limit")
 META_PARAMS = ()
 
-SOURCE_NAMES = {"spor": "Svenskt Perioperativt Register (SPOR)", "ncr": "Nationella Kataraktregistret (NCR)"}
-
-
-class ParamError(ValueError):
-    """A bad query parameter: ``parameter`` names it, ``message`` (Swedish) explains."""
-
-    def __init__(self, parameter: str, message: str):
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
-
-    def as_json(self) -> dict:
-        return {"fel": self.message, "parameter": self.parameter}
-
 
 @dataclass(frozen=True)
 class WaitsParams:
     kva: str
-    period: int = DEFAULT_PERIOD
+    period: int = shared.DEFAULT_PERIOD
     level: str = "unit"
     filters: Filters = field(default_factory=Filters)
     format: str = "json"
@@ -112,33 +96,10 @@ def check_known(args: Args, allowed: tuple[str, ...]) -> None:
 
 
 def parse_kva(args: Args, known_group: Callable[[str], bool]) -> str:
-    raw = _single(args, "kva")
-    if raw is None:
-        raise ParamError("kva", "Parametern kva saknas: ange en KVÅ-grupp med tre bokstäver, t.ex. kva=NGB.")
-    if not KVA_RE.match(raw):
-        raise ParamError("kva", f"Parametern kva måste vara en KVÅ-grupp med tre bokstäver (t.ex. NGB), fick {raw!r}.")
-    kva = raw.upper()
+    kva = shared.parse_kva(_single(args, "kva"), strict=True)
     if not known_group(kva):
         raise ParamError("kva", f"Okänd KVÅ-grupp i parametern kva: {kva!r}. Sök bland grupperna med /api/v1/kva?q=…")
     return kva
-
-
-def parse_period(args: Args) -> int:
-    raw = _single(args, "period")
-    if raw is None:
-        return DEFAULT_PERIOD
-    if raw not in {str(p) for p in PERIODS}:
-        raise ParamError("period", f"Parametern period måste vara 30, 90 eller 365 (dagar), fick {raw!r}.")
-    return int(raw)
-
-
-def parse_level(args: Args) -> str:
-    raw = _single(args, "level")
-    if raw is None:
-        return "unit"
-    if raw not in LEVELS:
-        raise ParamError("level", f"Parametern level måste vara unit (enheter) eller region, fick {raw!r}.")
-    return raw
 
 
 def parse_format(args: Args) -> str:
@@ -150,49 +111,16 @@ def parse_format(args: Args) -> str:
     return raw.lower()
 
 
-def _list(raw: str) -> list[str]:
-    return [p.strip() for p in raw.split(",")]
-
-
 def parse_filters(args: Args, kva: str) -> Filters:
-    source = source_for_group(kva)
-    asa = prio = None
-    raw = _single(args, "asa")
-    if raw is not None:
-        parts = _list(raw)
-        if any(p not in {str(a) for a in ASA_CLASSES} for p in parts):
-            raise ParamError("asa", "Parametern asa måste vara ASA-klasser 1–6 åtskilda med komma, "
-                                    f"t.ex. asa=3,4; fick {raw!r}.")
-        asa = tuple(int(p) for p in parts)
-    raw = _single(args, "prio")
-    if raw is not None:
-        parts = [p.lower() for p in _list(raw)]
-        if any(p not in PRIO_CATEGORIES for p in parts):
-            raise ParamError("prio", "Parametern prio (bortre tidsgräns) måste vara några av "
-                                     f"{', '.join(PRIO_CATEGORIES)} åtskilda med komma, t.ex. prio=3m,6m; fick {raw!r}.")
-        prio = tuple(parts)
-    narkos = False
-    raw = _single(args, "narkos")
-    if raw is not None:
-        if raw not in ("0", "1"):
-            raise ParamError("narkos", f"Parametern narkos måste vara 0 eller 1, fick {raw!r}.")
-        narkos = raw == "1"
-    if source == "ncr":
-        for name, value in (("asa", asa), ("prio", prio)):
-            if value:
-                raise ParamError(name, f"Parametern {name} gäller bara SPOR-grupper; {kva} är en kataraktgrupp "
-                                       f"som hämtas från {SOURCE_NAMES['ncr']}. Utelämna {name}.")
-    elif narkos:
-        cataract = ", ".join(sorted(NCR_GROUPS))
-        raise ParamError("narkos", f"Parametern narkos gäller bara kataraktgrupperna ({cataract}); {kva} hämtas "
-                                   f"från {SOURCE_NAMES['spor']}. Utelämna narkos.")
-    return Filters(asa=asa, prio=prio, narkos=narkos)
+    return shared.parse_filters(kva, _single(args, "asa"), _single(args, "prio"), _single(args, "narkos"),
+                                strict=True)
 
 
 def parse_waits(args: Args, known_group: Callable[[str], bool]) -> WaitsParams:
     check_known(args, WAITS_PARAMS)
     kva = parse_kva(args, known_group)
-    return WaitsParams(kva=kva, period=parse_period(args), level=parse_level(args),
+    return WaitsParams(kva=kva, period=shared.parse_period(_single(args, "period"), strict=True),
+                       level=shared.parse_level(_single(args, "level"), strict=True),
                        filters=parse_filters(args, kva), format=parse_format(args))
 
 

@@ -1,23 +1,30 @@
 """The /api/v1 blueprint: the machine-readable twin of the views.
 
-Every endpoint validates its parameters with api/params.py (400 naming the
-parameter), calls the same query function as the screen (data/queries.py)
-and answers JSON, CSV or XLSX. Errors are JSON with a Swedish ``fel``:
+Every endpoint is parse -> question -> render: it validates its parameters
+with api/params.py (400 naming the parameter), asks the same question
+module as the screen (data/questions/) and answers through :func:`respond`:
+JSON from the question's ``to_json`` (orjson, straight from the query's
+records), CSV or XLSX from the question's table definition (data/tables.py,
+data/files.py) — the definition the screen's grid and download buttons use. Errors are JSON with a Swedish ``fel``:
 400 bad parameter, 404 unknown address under /api/v1, 405 wrong method,
 503 no data loaded yet, 500 (logged, with a reference) — never a stack trace.
 Authentication and auditing wrap every route (auth/guard.py).
 """
 from __future__ import annotations
 
-import json
 import logging
 import secrets
+from collections.abc import Callable
 
+import orjson
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
-from api import exports, params, serialize
+from api import params
+from data import files
 from data import queries as Q
+from data.questions import trends, waits
+from data.tables import Table
 from data.context import get_settings, get_warehouse
 from data.reference import regions
 from data.warehouse import NoData
@@ -43,8 +50,7 @@ HTTP_MESSAGES = {
 # ---- responses ------------------------------------------------------------------
 
 def json_response(payload: dict, status: int = 200) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return Response(body, status=status, mimetype="application/json")
+    return Response(orjson.dumps(payload), status=status, mimetype="application/json")
 
 
 def error_response(status: int, message: str, parameter: str | None = None, **extra) -> Response:
@@ -57,9 +63,17 @@ def error_response(status: int, message: str, parameter: str | None = None, **ex
 
 def file_response(data: bytes, filename: str, mimetype: str) -> Response:
     resp = Response(data, content_type=mimetype)
-    resp.headers["Content-Disposition"] = exports.content_disposition(filename)
+    resp.headers["Content-Disposition"] = files.content_disposition(filename)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+def respond(fmt: str, payload: Callable[[], dict], table: Callable[[], Table]) -> Response:
+    """The one renderer of every endpoint: JSON of the payload, or the table as CSV or XLSX."""
+    if fmt == "json":
+        return json_response(payload())
+    data, filename, mimetype = files.render(table(), fmt)
+    return file_response(data, filename, mimetype)
 
 
 def _args() -> dict[str, list[str]]:
@@ -76,25 +90,17 @@ def _warehouse():
 # ---- endpoints ------------------------------------------------------------------
 
 @bp.get("/waits")
-def waits():
+def waits_endpoint():
     wh = _warehouse()
     p = params.parse_waits(_args(), known_group=lambda k: Q.known_group(wh, k))
     settings = get_settings()
-    result = Q.waits_table(wh, p.kva, p.period, p.level, p.filters,
-                           suppress_below=settings.suppress_below, stale_days=settings.stale_days)
-    if p.format == "json":
-        return json_response(serialize.waits_json(result))
-    columns = serialize.waits_columns(result)
-    if p.format == "csv":
-        data = exports.to_csv_bytes(result.rows, columns, suppress_below=result.suppress_below)
-        return file_response(data, serialize.waits_filename(result, "csv"), exports.CSV_MIMETYPE)
-    data = exports.to_xlsx_bytes(result.rows, columns, f"{result.kva} {result.period} dagar",
-                                 serialize.waits_meta_lines(result), suppress_below=result.suppress_below)
-    return file_response(data, serialize.waits_filename(result, "xlsx"), exports.XLSX_MIMETYPE)
+    result = waits.waits_table(wh, p.kva, p.period, p.level, p.filters,
+                               suppress_below=settings.suppress_below, stale_days=settings.stale_days)
+    return respond(p.format, lambda: waits.to_json(result), lambda: waits.table(result))
 
 
 @bp.get("/trend")
-def trend():
+def trend_endpoint():
     wh = _warehouse()
     p = params.parse_trend(
         _args(),
@@ -102,30 +108,22 @@ def trend():
         known_unit=lambda u: u in Q.unit_ids(wh),
         known_region=lambda r: r in regions() or r in Q.region_names(wh),
     )
-    settings = get_settings()
-    result = Q.trend(wh, p.kva, unit=p.unit, region=p.region, filters=p.filters,
-                     suppress_below=settings.suppress_below)
-    if p.format == "json":
-        return json_response(serialize.trend_json(result))
-    columns = serialize.trend_columns(result)
-    if p.format == "csv":
-        data = exports.to_csv_bytes(result.months, columns, suppress_below=result.suppress_below)
-        return file_response(data, serialize.trend_filename(result, "csv"), exports.CSV_MIMETYPE)
-    scope_name = None
-    if p.unit:
-        scope_name = (Q.unit_catalogue(wh).get(p.unit) or {}).get("namn")
-    elif p.region:
-        scope_name = Q.region_names(wh).get(p.region)
-    data = exports.to_xlsx_bytes(result.months, columns, f"{result.kva} 18 månader",
-                                 serialize.trend_meta_lines(result, scope_name), suppress_below=result.suppress_below)
-    return file_response(data, serialize.trend_filename(result, "xlsx"), exports.XLSX_MIMETYPE)
+    result = trends.trend(wh, p.kva, unit=p.unit, region=p.region, filters=p.filters,
+                          suppress_below=get_settings().suppress_below)
+
+    def table():
+        name = ((Q.unit_catalogue(wh).get(p.unit) or {}).get("namn") if p.unit
+                else Q.region_names(wh).get(p.region) if p.region else None)
+        return trends.table(result, name)
+
+    return respond(p.format, lambda: trends.to_json(result), table)
 
 
 @bp.get("/meta")
 def meta():
     wh = _warehouse()
     params.parse_meta(_args())
-    return json_response(serialize.meta_json(Q.meta(wh)))
+    return json_response(Q.meta(wh))
 
 
 @bp.get("/kva")

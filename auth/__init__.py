@@ -165,6 +165,21 @@ def audit_event(action: str, **details) -> None:
     record_request(action, **details)
 
 
+def current_shell_user() -> dict:
+    """What the page frame shows of the person: {"name", "is_admin", "csrf_token"}.
+
+    The logout form's token only when the session already holds the CSRF
+    secret (seeded at login): making one from the layout request would write
+    the session, and a parallel callback response could overwrite it."""
+    from flask import session
+
+    info = current_user_info()
+    if not info:
+        return {"name": None, "is_admin": False, "csrf_token": None}
+    token = csrf_token() if "csrf_token" in session else None
+    return {"name": info["name"], "is_admin": bool(info["is_admin"]), "csrf_token": token}
+
+
 def csrf_token() -> str:
     from flask_wtf.csrf import generate_csrf
 

@@ -1,66 +1,31 @@
-"""The Jämför enheter table: which columns, their grid definitions, the rows.
+"""The Jämför enheter grid: AG Grid column definitions and row data from the
+question's table definition (data/questions/waits.py ``columns``), so the
+grid's headers and columns are those of the files and the API's files.
 
 Numbers stay numeric in the grid's row data (so sorting and number filters
 work on values), and each numeric field ``x`` has a Swedish display text
-``x_txt`` made here in Python (components/format.py); the grid shows it via
+``x_txt`` made here in Python (common/format.py); the grid shows it via
 ``valueFormatter: {"function": "params.data.x_txt"}``. dash-ag-grid parses
 such "function" strings with its own expression interpreter, not with
 ``eval``/``new Function``, so the page runs under a CSP without 'unsafe-eval'.
-
-The same ``ColumnSpec`` list decides the downloaded columns, so the CSV and
-XLSX hold exactly the columns on screen.
+Columns without ``screen`` (HSA-id, hospital, town, latest operation) are in
+the files only.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
 from common import format as fmt
-from data import vocabulary as vocab
+from data.tables import NUMERIC_KINDS, Column
 
 SUPPRESSED_TIP = (
     "Färre än {k} operationer: statistiken visas inte, för att skydda patienternas "
     "anonymitet och undvika slumpmässiga värden."
 )
 STALE_TIP = "Inga operationer inlästa de senaste {d} dagarna före datadatum: uppgifterna kan vara inaktuella."
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    field: str          # key in the row data (and in the export)
-    header: str         # Swedish column header (screen and export)
-    kind: str           # text | int | days | share | km | link
-    export: str | None = None  # the field exported (unrounded value); default = field
-
-
-def column_specs(source: str | None, level: str, with_distance: bool = False) -> list[ColumnSpec]:
-    """The columns on screen for a group's source ('spor'|'ncr') and level ('unit'|'region')."""
-    cols: list[ColumnSpec] = []
-    if level == "region":
-        cols.append(ColumnSpec("namn", "Region", "text"))
-    else:
-        cols.append(ColumnSpec("namn", "Enhet", "link"))
-        cols.append(ColumnSpec("region", "Region", "text"))
-        cols.append(ColumnSpec("agarform", "Ägarform", "text"))
-    cols += [
-        ColumnSpec("n", "Antal operationer", "int"),
-        ColumnSpec("median", "Median (dagar)", "days"),
-        ColumnSpec("p90", "90:e percentil (dagar)", "days"),
-        ColumnSpec("andel_inom_90", "Andel inom 90 dagar", "share"),
-    ]
-    if source == "spor":
-        cols.append(ColumnSpec("asa34_andel", "Andel ASA 3–4 (365 dagar)", "share"))
-    if level == "unit":
-        cols.append(ColumnSpec("aktualitet", "Aktualitet", "text"))
-    if with_distance:
-        cols.append(ColumnSpec("avstand_km", "Avstånd (km)", "km"))
-    return cols
-
-
-def column_fields(specs: list[ColumnSpec]) -> list[str]:
-    return [c.field for c in specs]
 
 
 _NUMBER_FILTER = {
@@ -73,112 +38,93 @@ _TEXT_FILTER = {
 }
 
 
-def column_defs(specs: list[ColumnSpec], sort: str | None = None) -> list[dict]:
-    """AG Grid columnDefs; ``sort`` ("median" or "-median") marks the initial sort."""
+STAT_KEYS = ("n", "median", "p90", "andel_inom_90", "asa34_andel")
+_TEXT = {"count": lambda v, r, k: fmt.fmt_n(v, r.get("suppressed"), k), "int": lambda v, r, k: fmt.fmt_int(v),
+         "days": lambda v, r, k: fmt.fmt_days(v), "share": lambda v, r, k: fmt.fmt_share(v),
+         "km": lambda v, r, k: fmt.fmt_km(v)}
+
+
+def screen_columns(columns: Sequence[Column]) -> list[Column]:
+    return [c for c in columns if c.screen]
+
+
+def column_defs(columns: Sequence[Column], sort: str | None = None, level: str = "unit") -> list[dict]:
+    """AG Grid columnDefs of the columns shown on screen; ``sort`` ("median"
+    or "-median") marks the initial sort."""
     sort_field, sort_dir = (None, None)
     if sort:
         sort_field, sort_dir = (sort[1:], "desc") if sort.startswith("-") else (sort, "asc")
     defs = []
-    for spec in specs:
-        d: dict = {"field": spec.field, "headerName": spec.header, "colId": spec.field}
-        if spec.kind in {"int", "days", "share", "km"}:
+    for col in screen_columns(columns):
+        d: dict = {"field": col.key, "headerName": col.header, "colId": col.key}
+        if col.kind in NUMERIC_KINDS:
             d.update(_NUMBER_FILTER)
             d["type"] = "rightAligned"
-            d["valueFormatter"] = {"function": f"params.data.{spec.field}_txt"}
+            d["valueFormatter"] = {"function": f"params.data.{col.key}_txt"}
             d["minWidth"] = 110
         else:
             d.update(_TEXT_FILTER)
             d["minWidth"] = 120
-        if spec.kind == "link":
+        if col.key == "namn" and level == "unit":
             d["cellRenderer"] = "UnitLink"
             d["minWidth"] = 220
             d["flex"] = 2
         else:
             d["flex"] = 1
-        if spec.field in {"namn", "region"}:
+        if col.key in {"namn", "region_namn"}:
             # Names wrap, never cut: the informative part ("…, Kvarnnäs lasarett",
             # "Jämtland Härjedalen") comes last.
             d["wrapText"] = True
             d["autoHeight"] = True
-        if spec.field in {"n", "median", "p90", "andel_inom_90", "asa34_andel"}:
+        if col.key in STAT_KEYS:
             d["tooltipField"] = "suppressed_tip"
-        if spec.field == "aktualitet":
+        if col.key == "aktualitet":
             d["tooltipField"] = "stale_tip"
             d["cellClassRules"] = {"lb-stale": {"function": "params.value == 'inaktuell'"}}
-        if spec.field == sort_field:
+        if col.key == sort_field:
             d["initialSort"] = sort_dir
         defs.append(d)
     return defs
 
 
-def _f(value):
-    """A JSON-safe float (None for missing)."""
-    return None if fmt.is_missing(value) else float(value)
-
-
-def grid_rows(rows: list[dict], *, level: str, kva: str | None, suppress_below: int = 5,
-              stale_days: int = 42, region_names: dict[str, str] | None = None,
-              distances: dict[str, float] | None = None, query: str = "") -> list[dict]:
-    """Rows of the waits table (query-function dicts) -> grid row data with display texts.
-
-    Input keys: id, namn, region_kod, agarform, n, median, p90, andel_inom_90,
-    asa34_andel, suppressed, inaktuell (bool). Suppressed rows keep their
-    statistics empty whatever the input says.
-    """
-    region_names = region_names or {}
+def grid_rows(rows: Sequence[dict], columns: Sequence[Column], *, level: str, kva: str | None,
+              suppress_below: int = 5, stale_days: int = 42,
+              distances: dict[str, float] | None = None) -> list[dict]:
+    """The question's records -> grid row data: each screen column's value
+    (numbers numeric, ``None`` when suppressed or missing) and, for numbers,
+    its Swedish display text ``<key>_txt``. A suppressed row's n is ``None``
+    in the data (nothing to sort or filter it by) and "<5" on screen."""
+    shown = screen_columns(columns)
     out = []
     for r in rows:
         suppressed = bool(r.get("suppressed"))
-        row = {
-            "id": str(r.get("id")),
-            "namn": r.get("namn") or str(r.get("id")),
-            "region_kod": r.get("region_kod"),
-            "region": region_names.get(r.get("region_kod") or "", r.get("region_kod") or fmt.MISSING),
-            "suppressed": suppressed,
-            "n": None if suppressed else (None if fmt.is_missing(r.get("n")) else int(r.get("n"))),
-        }
-        for key in ("median", "p90", "andel_inom_90", "asa34_andel"):
-            row[key] = None if suppressed else _f(r.get(key))
-        row["n_txt"] = fmt.fmt_n(r.get("n"), suppressed, suppress_below)
-        row["median_txt"] = fmt.fmt_days(row["median"])
-        row["p90_txt"] = fmt.fmt_days(row["p90"])
-        row["andel_inom_90_txt"] = fmt.fmt_share(row["andel_inom_90"])
-        # ASA 3-4 is over the last 365 days whatever the window: suppress it on its own n.
-        row["asa34_andel_txt"] = fmt.fmt_share(row["asa34_andel"])
+        source = r if distances is None else {**r, "avstand_km": distances.get(str(r.get("id")))}
+        row = {"id": str(r.get("id")), "suppressed": suppressed}
+        for col in shown:
+            value = col.get(source)
+            if col.kind in NUMERIC_KINDS:
+                text = _TEXT[col.kind](value, source, suppress_below)
+                if fmt.is_missing(value) or (suppressed and col.key in STAT_KEYS):
+                    value = None
+                elif col.kind in ("count", "int"):
+                    value = int(value)
+                else:
+                    value = float(value) if col.kind != "km" else round(float(value), 1)
+                row[col.key] = value
+                row[f"{col.key}_txt"] = text if value is not None or col.kind == "count" else fmt.MISSING
+            else:
+                row[col.key] = value if value not in (None, "") else fmt.MISSING
+        if level == "unit":
+            row["namn"] = r.get("namn") or row["id"]
         if suppressed:
             row["suppressed_tip"] = SUPPRESSED_TIP.format(k=suppress_below)
         if level == "unit":
-            row["agarform"] = vocab.agarform_label(r.get("agarform"))
-            stale = bool(r.get("inaktuell"))
-            row["aktualitet"] = "inaktuell" if stale else "aktuell"
-            if stale:
+            if r.get("inaktuell"):
                 row["stale_tip"] = STALE_TIP.format(d=stale_days)
             href = f"/enhet/{quote(row['id'])}"
             if kva:
                 href += f"?kva={quote(kva)}"
             row["href"] = href
-        if distances is not None:
-            km = distances.get(row["id"])
-            row["avstand_km"] = None if km is None else round(float(km), 1)
-            row["avstand_km_txt"] = fmt.fmt_km(km)
-        out.append(row)
-    return out
-
-
-def export_frame_rows(grid_rows_in_order: list[dict], specs: list[ColumnSpec]) -> list[dict]:
-    """Rows as on screen (order and columns), with the values the export writes.
-
-    Text columns export their text; numeric columns export the unrounded value
-    (None for suppressed statistics; n as shown, "<5", when suppressed).
-    """
-    out = []
-    for r in grid_rows_in_order:
-        row = {}
-        for spec in specs:
-            value = r.get(spec.field)
-            if spec.field == "n" and r.get("suppressed"):
-                value = r.get("n_txt")
-            row[spec.field] = value
         out.append(row)
     return out
 

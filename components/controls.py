@@ -1,17 +1,15 @@
 """Pure builders for the Jämför enheter controls and texts (no warehouse access)."""
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 
 from common import format as fmt
 from data import vocabulary as vocab
-from components.url_state import ASA_CLASSES, PERIODS, PRIO_CATEGORIES
 
-PERIOD_OPTIONS = [{"label": f"{p} dagar", "value": p} for p in PERIODS]
+PERIOD_OPTIONS = [{"label": f"{p} dagar", "value": p} for p in vocab.PERIODS]
 LEVEL_OPTIONS = [{"label": "Enheter", "value": "unit"}, {"label": "Regioner", "value": "region"}]
-ASA_OPTIONS = [{"label": f"ASA {a}", "value": a} for a in ASA_CLASSES]
-PRIO_OPTIONS = [{"label": vocab.PRIO_LABELS[p], "value": p} for p in PRIO_CATEGORIES]
+ASA_OPTIONS = [{"label": f"ASA {a}", "value": a} for a in vocab.ASA_CLASSES]
+PRIO_OPTIONS = [{"label": vocab.PRIO_LABELS[p], "value": p} for p in vocab.PRIO_CATEGORIES]
 
 
 def fold(text: str) -> str:
@@ -62,33 +60,6 @@ def hem_options(regions: dict[str, str], towns: list[str], keep: str | None = No
     if keep and keep not in {o["value"] for o in opts}:
         opts.insert(0, {"label": f"{keep} (okänd ort)", "value": keep, "search": f"{keep} {fold(keep)}"})
     return opts
-
-
-def window_text(data_date: dt.date | None, period: int) -> str:
-    """ "operationer 2026-08-23 – 2026-11-20 (senaste 90 dagarna)"."""
-    if data_date is None:
-        return "inga operationer inlästa"
-    first = data_date - dt.timedelta(days=period - 1)
-    return f"operationer {fmt.fmt_date(first)} – {fmt.fmt_date(data_date)} ({fmt.period_label(period)})"
-
-
-def filters_text(asa, prio, narkos: bool) -> str:
-    parts = []
-    if asa:
-        parts.append("ASA " + ", ".join(str(a) for a in asa))
-    if prio:
-        parts.append("prioritet " + ", ".join(vocab.PRIO_LABELS.get(p, p) for p in prio))
-    if narkos:
-        parts.append("endast narkos")
-    return "; ".join(parts) if parts else "inga filter"
-
-
-def source_line(source: str, data_date: dt.date | None, period: int | None = None) -> str:
-    """ "Källa: SPOR, data t.o.m. 2026-11-20 · operationer ..."."""
-    text = f"Källa: {vocab.source_label(source)}, data {fmt.data_date_text(data_date)}"
-    if period:
-        text += f" · {window_text(data_date, period)}"
-    return text
 
 
 def count_text(n_rows: int, level: str) -> str:

@@ -1,13 +1,15 @@
 """The page frame shared by every view: header with the product name,
 navigation, data date per source, the "Demodata" label; then the page.
 
-``app_shell`` is Dash's ``app.layout`` (a function, so every page load shows
-the current snapshot's data dates). ``header`` and ``source_line`` are pure
-functions of the meta dict that tests call directly.
+``app_shell(meta, user, registry)`` is pure: app.py's layout function
+gathers the current snapshot's meta (data/) and the person (auth/) on every
+page load and passes them in. The navigation is built from Dash's page
+registry: every page registered with ``nav=True`` in its order, those with
+``role="admin"`` for admins only.
 """
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 
 import dash
 import dash_bootstrap_components as dbc
@@ -17,16 +19,19 @@ from common import format as fmt
 from data import vocabulary as vocab
 from components import ids
 
-log = logging.getLogger(__name__)
-
 PRODUCT_NAME = "Nationell lägesbild"
 PRODUCT_SUBTITLE = "väntetider till operation"
 
-#: (label, href) of the views that exist; Admin is added for admins only.
-NAV_ITEMS = [("Jämför enheter", "/"), ("Om statistiken", "/om")]
-ADMIN_ITEM = ("Admin", "/admin")
-
 SOURCE_ORDER = ("spor", "ncr", "vtd")
+
+
+@dataclass(frozen=True)
+class ShellUser:
+    """What the frame shows of the person: name, whether admin, a CSRF token for logout."""
+
+    name: str | None = None
+    is_admin: bool = False
+    csrf_token: str | None = None
 
 
 def data_dates_items(meta: dict | None) -> list[tuple[str, str]]:
@@ -43,8 +48,12 @@ def data_dates_items(meta: dict | None) -> list[tuple[str, str]]:
     return out
 
 
-def nav_items(is_admin: bool) -> list[tuple[str, str]]:
-    return NAV_ITEMS + ([ADMIN_ITEM] if is_admin else [])
+def nav_items(registry, is_admin: bool) -> list[tuple[str, str]]:
+    """(label, href) of the pages registered with ``nav=True``, in their order;
+    a page with ``role="admin"`` only for admins."""
+    pages = [p for p in registry.values() if p.get("nav") and (is_admin or p.get("role") != "admin")]
+    pages.sort(key=lambda p: (p.get("order") is None, p.get("order") or 0, p["name"]))
+    return [(p["name"], p["relative_path"]) for p in pages]
 
 
 LOGOUT_PATH = "/logout"  # auth/: GET asks for confirmation, POST with a CSRF token logs out
@@ -65,10 +74,11 @@ def logout_control(csrf_token: str | None = None):
 
 
 def header(meta: dict | None, *, is_admin: bool = False, user_name: str | None = None,
-           csrf_token: str | None = None) -> html.Header:
+           csrf_token: str | None = None, registry=None) -> html.Header:
+    registry = dash.page_registry if registry is None else registry
     links = [
         dbc.NavItem(dbc.NavLink(label, href=href, active="exact", className="px-2"))
-        for label, href in nav_items(is_admin)
+        for label, href in nav_items(registry, is_admin)
     ]
     dates = data_dates_items(meta)
     if dates:
@@ -116,57 +126,12 @@ def header(meta: dict | None, *, is_admin: bool = False, user_name: str | None =
     )
 
 
-def _current_meta() -> dict | None:
-    from data import queries
-    from data.context import get_warehouse
-    from data.warehouse import NoData
-
-    wh = get_warehouse()
-    try:
-        if not wh.has_data:
-            return None
-        return queries.meta(wh)
-    except NoData:
-        return None
-    except Exception:  # a broken snapshot must not take the whole frame down
-        log.exception("meta() failed while building the page header")
-        return None
-
-
-def _current_user() -> tuple[bool, str | None, str | None]:
-    """(is admin, display name, CSRF token for the logout form) from auth/."""
-    try:
-        import auth
-
-        is_admin = bool(getattr(auth, "current_user_is_admin", lambda: False)())
-        name_fn = getattr(auth, "current_user_name", None)
-        name = name_fn() if callable(name_fn) else None
-    except Exception:
-        return False, None, None
-    token = None
-    if name:
-        try:
-            from flask import session
-
-            # Only when the session already holds the CSRF secret (auth seeds it
-            # at login): making one here would write the session from the layout
-            # request, and a parallel callback response could overwrite it.
-            if "csrf_token" in session:
-                token = auth.csrf_token()
-        except Exception:  # no request or no secret key: the link to the confirmation page
-            token = None
-    return is_admin, name, token
-
-
-def app_shell():
-    try:
-        meta = _current_meta()
-    except RuntimeError:  # outside a request (layout validation)
-        meta = None
-    is_admin, user_name, token = _current_user()
+def app_shell(meta: dict | None = None, user: ShellUser | None = None, registry=None):
+    user = user or ShellUser()
     return html.Div(
         [
-            header(meta, is_admin=is_admin, user_name=user_name, csrf_token=token),
+            header(meta, is_admin=user.is_admin, user_name=user.name, csrf_token=user.csrf_token,
+                   registry=registry),
             dbc.Container(dash.page_container, fluid=True, className="pb-4", id="lb-main"),
             html.Footer(
                 dbc.Container(

@@ -6,8 +6,9 @@ prio, narkos) plus ``hem`` (the patient's home region code or town), ``sort``
 (a column field, ``-`` prefix for descending) and ``filter`` (the grid's
 filter model as compact JSON).
 
-``decode`` never raises: an unknown or malformed value falls back to the
-default, so an old or hand-edited link still opens a sensible view.
+``decode`` never raises: the shared parameter parsers (data/params.py, the
+API's own) in their lenient mode; an unknown or malformed value falls back
+to the default, so an old or hand-edited link still opens a sensible view.
 """
 from __future__ import annotations
 
@@ -17,13 +18,11 @@ from dataclasses import dataclass, replace
 from typing import Mapping
 from urllib.parse import parse_qsl, urlencode
 
-PERIODS = (30, 90, 365)
-LEVELS = ("unit", "region")
-ASA_CLASSES = (1, 2, 3, 4, 5, 6)
-PRIO_CATEGORIES = ("1v", "2v", "4v", "3m", "6m", "12m")
-DEFAULT_PERIOD = 90
-DEFAULT_LEVEL = "unit"
-_KVA = re.compile(r"^[A-ZÅÄÖ]{3}$")
+from data import params as shared
+from data.params import Filters
+from data.reference import source_for_group
+from data.vocabulary import DEFAULT_LEVEL, DEFAULT_PERIOD
+
 _SORT = re.compile(r"^-?[a-z0-9_]{1,40}$")
 
 
@@ -42,6 +41,10 @@ class ViewState:
     def with_(self, **changes) -> "ViewState":
         return replace(self, **changes)
 
+    @property
+    def filters(self) -> Filters:
+        return Filters(asa=self.asa, prio=self.prio, narkos=self.narkos)
+
 
 def _first(params: Mapping, key: str):
     value = params.get(key)
@@ -54,54 +57,27 @@ def _first(params: Mapping, key: str):
 
 
 def parse_kva(raw) -> str | None:
-    if raw is None:
-        return None
-    code = str(raw).strip().upper()
-    return code if _KVA.match(code) else None
+    return shared.parse_kva(raw, strict=False)
 
 
 def parse_period(raw) -> int:
-    try:
-        value = int(str(raw))
-    except (TypeError, ValueError):
-        return DEFAULT_PERIOD
-    return value if value in PERIODS else DEFAULT_PERIOD
+    return shared.parse_period(raw, strict=False)
 
 
 def parse_level(raw) -> str:
-    return raw if raw in LEVELS else DEFAULT_LEVEL
+    return shared.parse_level(raw, strict=False)
 
 
 def parse_asa(raw) -> tuple[int, ...] | None:
-    if raw is None:
-        return None
-    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
-    classes = set()
-    for item in items:
-        try:
-            value = int(str(item).strip())
-        except ValueError:
-            continue
-        if value in ASA_CLASSES:
-            classes.add(value)
-    if not classes or len(classes) == len(ASA_CLASSES):
-        return None  # nothing or everything chosen: no filter
-    return tuple(sorted(classes))
+    return shared.parse_asa(raw, strict=False)
 
 
 def parse_prio(raw) -> tuple[str, ...] | None:
-    if raw is None:
-        return None
-    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
-    chosen = {str(i).strip().lower() for i in items}
-    ordered = tuple(p for p in PRIO_CATEGORIES if p in chosen)
-    if not ordered or len(ordered) == len(PRIO_CATEGORIES):
-        return None
-    return ordered
+    return shared.parse_prio(raw, strict=False)
 
 
 def parse_bool(raw) -> bool:
-    return str(raw).strip().lower() in {"1", "true", "ja", "on"} if raw is not None else False
+    return shared.parse_narkos(raw, strict=False)
 
 
 def parse_filter(raw) -> dict | None:
@@ -151,12 +127,7 @@ def to_params(state: ViewState) -> list[tuple[str, str]]:
         params.append(("kva", state.kva))
     params.append(("period", str(state.period)))
     params.append(("level", state.level))
-    if state.asa:
-        params.append(("asa", ",".join(str(a) for a in state.asa)))
-    if state.prio:
-        params.append(("prio", ",".join(state.prio)))
-    if state.narkos:
-        params.append(("narkos", "1"))
+    params += state.filters.to_params()
     if state.hem:
         params.append(("hem", state.hem))
     if state.sort:
@@ -174,11 +145,15 @@ def encode(state: ViewState) -> str:
 
 def for_source(state: ViewState, source: str | None) -> ViewState:
     """Drop the filters that do not apply to the source (SPOR: asa, prio; NCR: narkos)."""
-    if source == "ncr":
-        return state.with_(asa=None, prio=None)
-    if source == "spor":
-        return state.with_(narkos=False)
-    return state.with_(asa=None, prio=None, narkos=False)
+    f = state.filters.for_source(source)
+    return state.with_(asa=f.asa, prio=f.prio, narkos=f.narkos)
+
+
+def api_query(state: ViewState) -> str:
+    """The /api/v1/waits query of the same table (the screen's twin)."""
+    params = [("kva", state.kva or ""), ("period", str(state.period)), ("level", state.level)]
+    params += for_source(state, source_for_group(state.kva) if state.kva else None).filters.to_params()
+    return "?" + urlencode(params, safe=",")
 
 
 def sort_to_column_state(sort: str | None) -> tuple[str, str] | None:

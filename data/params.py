@@ -25,7 +25,7 @@ from data.reference import NCR_GROUPS, source_for_group
 from data.vocabulary import (ASA_CLASSES, DEFAULT_LEVEL, DEFAULT_PERIOD, LEVELS, PERIODS, PRIO_CATEGORIES,
                              source_full)
 
-KVA_RE = re.compile(r"^[A-Za-zÅÄÖåäö]{3}$")
+KVA_RE = re.compile(r"^[A-Za-z]{3}$")  # KVÅ codes are Latin letters
 
 
 class ParamError(ValueError):

@@ -5,8 +5,10 @@ views alike. No Dash, no Flask, no warehouse.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from common import format as fmt
 from common.format import MISSING
 
 # ---- windows, levels, filters (METRICS.md "Window", "Filters") --------------
@@ -86,3 +88,19 @@ def filters_text(filters) -> str:
     if filters.narkos:
         parts.append("endast narkos")
     return "; ".join(parts) if parts else "inga filter"
+
+
+def window_text(data_date: dt.date | None, period: int) -> str:
+    """ "operationer 2026-08-23 – 2026-11-20 (senaste 90 dagarna)"."""
+    if data_date is None:
+        return "inga operationer inlästa"
+    first = data_date - dt.timedelta(days=period - 1)
+    return f"operationer {fmt.fmt_date(first)} – {fmt.fmt_date(data_date)} ({fmt.period_label(period)})"
+
+
+def source_line(source: str, data_date: dt.date | None, period: int | None = None) -> str:
+    """ "Källa: SPOR, data t.o.m. 2026-11-20 · operationer ..." (screen and files)."""
+    text = f"Källa: {source_label(source)}, data {fmt.data_date_text(data_date)}"
+    if period:
+        text += f" · {window_text(data_date, period)}"
+    return text

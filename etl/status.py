@@ -9,16 +9,11 @@ import datetime as dt
 from pathlib import Path
 
 from common.format import fmt_local_time
+from data import vocabulary as vocab
+from data.questions import loads
 from data.warehouse import Warehouse
 from etl.results import fmt_int, rows_summary
 
-SOURCE_NAMES = {
-    "spor": "SPOR (operationer)",
-    "ncr": "NCR (katarakt)",
-    "vtd": "Väntetidsdatabasen",
-    "vardenheter": "Vårdenheter",
-    "kva": "KVÅ-katalog",
-}
 OUTCOME_NAMES = {"loaded": "inläst", "rejected": "AVVISAD", "unchanged": "oförändrad"}
 
 
@@ -41,38 +36,26 @@ def collect(warehouse_dir: Path, last: int = 10, rejections_for: str | None = No
     try:
         if not wh.has_data:
             return {"snapshot_id": None, "sources": [], "loads": [], "demo": False}
-        sources = [
-            {"source": s, "namn": SOURCE_NAMES.get(s, s), "data_date": _iso(d), "records": int(r),
-             "files_loaded": int(f), "last_loaded_at": _iso(t)}
-            for s, d, r, f, t in wh.rows(
-                "SELECT source, data_date, records, files_loaded, last_loaded_at FROM sources "
-                "ORDER BY list_position(['spor','ncr','vtd','vardenheter','kva'], source)")
+        names = {s: vocab.source_full(s) for s in vocab.SOURCE_ORDER}
+        srcs = [{**s, "namn": names.get(s["source"], s["source"]), "data_date": _iso(s["data_date"]),
+                 "last_loaded_at": _iso(s["last_loaded_at"])} for s in loads.sources(wh)]
+        recent = [
+            {"file_id": r["file_id"], "file": r["file_name"], "kind": r["kind"], "loaded_at": _iso(r["loaded_at"]),
+             "rows": int(r["rows_total"]), "accepted": int(r["accepted"]), "rejected": int(r["rejected"]),
+             "outcome": r["outcome"], "message": r["message"]}
+            for r in loads.recent_loads(wh, last)
         ]
-        loads = [
-            {"file_id": i, "file": name, "kind": kind, "loaded_at": _iso(at), "rows": int(total),
-             "accepted": int(acc), "rejected": int(rej), "outcome": outcome, "message": msg}
-            for i, name, kind, at, total, acc, rej, outcome, msg in wh.rows(
-                "SELECT file_id, file_name, kind, loaded_at, rows_total, accepted, rejected, outcome, message "
-                "FROM load_history ORDER BY file_id DESC LIMIT ?", [last])
-        ]
-        info = dict(wh.rows("SELECT key, value FROM snapshot_info"))
+        info = loads.snapshot_info(wh)
         out = {
             "snapshot_id": wh.snapshot_id,
             "created_at": _iso(dt.datetime.fromisoformat(info["created_at"])) if info.get("created_at") else None,
             "demo": info.get("demo") == "true",
-            "sources": sources,
-            "loads": loads,
-            "files_total": wh.rows("SELECT count(*) FROM load_history")[0][0],
+            "sources": srcs,
+            "loads": recent,
+            "files_total": loads.files_total(wh),
         }
         if rejections_for is not None:
-            out["rejections"] = [
-                {"file": f, "line": line, "column": col, "value": val, "reason": reason}
-                for f, line, col, val, reason in wh.rows(
-                    """SELECT r.file_name, r.line, r.column_name, r.value, r.reason
-                       FROM rejections r
-                       WHERE r.file_id = (SELECT max(file_id) FROM load_history WHERE file_name = ?)
-                       ORDER BY r.line NULLS FIRST LIMIT ?""", [rejections_for, rejection_limit])
-            ]
+            out["rejections"] = loads.rejections_of(wh, rejections_for, rejection_limit)
         return out
     finally:
         wh.close()
@@ -85,9 +68,9 @@ def render(status: dict) -> str:
     lines = [f"Ögonblicksbild {status['snapshot_id']} (skapad {fmt_local_time(status.get('created_at'))})"
              + (" – DEMODATA" if status.get("demo") else "")]
     lines.append("")
-    lines.append(f"{'Källa':<22} {'Datadatum':<11} {'Poster':>12} {'Filer':>7}")
+    lines.append(f"{'Källa':<40} {'Datadatum':<11} {'Poster':>12} {'Filer':>7}")
     for s in status["sources"]:
-        lines.append(f"{s['namn']:<22} {s['data_date'] or '–':<11} {fmt_int(s['records']):>12} "
+        lines.append(f"{s['namn']:<40} {s['data_date'] or '–':<11} {fmt_int(s['records']):>12} "
                      f"{fmt_int(s['files_loaded']):>7}")
     if status["loads"]:
         lines.append("")

@@ -18,7 +18,8 @@ import auth
 from auth import audit, roles
 from common import format as fmt
 
-dash.register_page(__name__, path="/admin", title="Admin – Nationell lägesbild", name="Admin", order=90)
+dash.register_page(__name__, path="/admin", title="Admin – Nationell lägesbild", name="Admin", order=90,
+                   nav=True, role="admin")
 
 ID_ROLES = "admin-roles"
 ID_LOADS = "admin-loads"
@@ -75,14 +76,13 @@ def load_history_rows(limit: int = LOAD_LIMIT):
     from data.context import get_warehouse
     from data.warehouse import NoData
 
+    from data.questions import loads
+
     wh = get_warehouse()
     try:
-        df = wh.df(
-            "SELECT file_name, kind, loaded_at, rows_total, accepted, rejected, outcome, message "
-            "FROM load_history ORDER BY loaded_at DESC, file_id DESC LIMIT ?", [limit])
+        return loads.recent_loads(wh, limit)
     except NoData:
         return None
-    return df.to_dict("records")
 
 
 def loads_section():

@@ -192,7 +192,7 @@ def update_trend(kva, unit):
     fig = figures.trend_figure(own.month_records, nation.month_records, region.month_records if region else None,
                                unit_label="Enheten", region_label=region_label, suppress_below=k)
     total = sum(m["n"] for m in own.month_records)
-    text = (f"{kva} – {own.titel or ''} · {ctl.source_line(own.source, own.data_date)} · "
+    text = (f"{kva} – {own.titel or ''} · {vocab.source_line(own.source, own.data_date)} · "
             f"{fmt.fmt_int(total)} operationer under de 18 månaderna. Månader med färre än {k} operationer "
             "visas utan median och percentil.")
     return fig, text, f"?kva={quote(kva)}" + (f"&fran={quote(unit['fran'], safe='')}" if unit.get("fran") else "")

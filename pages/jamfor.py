@@ -7,12 +7,9 @@ reload or a shared link restores the same view.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from dash.exceptions import PreventUpdate
 
@@ -22,12 +19,13 @@ from common import format as fmt
 from data import vocabulary as vocab
 from components import ids
 from components import url_state as us
-from data import geo, queries
+from data import files, geo, queries
+from data.questions import waits
 from data.context import get_settings, get_warehouse
 from data.warehouse import NoData
 
 dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför enheter – Nationell lägesbild",
-                   order=0)
+                   order=0, nav=True)
 
 HIDDEN = {"display": "none"}
 #: dcc.Dropdown's own texts in Swedish.
@@ -51,11 +49,6 @@ def _stale_days() -> int:
     return get_settings().stale_days
 
 
-def _filters_for(state: us.ViewState, source: str) -> queries.Filters:
-    state = us.for_source(state, source)
-    return queries.Filters(asa=state.asa, prio=state.prio, narkos=state.narkos)
-
-
 def hem_origin(wh, hem: str | None) -> tuple[float, float] | None:
     """(lat, lon) of the patient's home: a region code -> its seat, else a town of the catalogue."""
     if not hem:
@@ -65,25 +58,27 @@ def hem_origin(wh, hem: str | None) -> tuple[float, float] | None:
     return geo.town_position(queries.towns(wh), hem)
 
 
+def hem_label(wh, hem: str | None) -> str | None:
+    return queries.region_names(wh).get(hem, hem) if hem else None
+
+
 def table_data(wh, state: us.ViewState) -> dict:
-    """Everything the table shows for a state (also used by the download)."""
+    """Everything the table shows for a state (also used by the download): the
+    question's answer, its columns (data/questions/waits.py) and the grid rows."""
     kva = state.kva
     source = queries.source_for(kva)
-    result = queries.waits_table(
-        wh, kva, state.period, state.level, _filters_for(state, source),
+    result = waits.waits_table(
+        wh, kva, state.period, state.level, state.filters.for_source(source),
         suppress_below=_suppress_below(), stale_days=_stale_days(),
     )
-    # The query's own JSON-safe records: no pandas on the way to the grid.
-    records = result.row_records
+    records = result.row_records  # the query's own records: no pandas on the way to the grid
     origin = hem_origin(wh, state.hem)
     # A home without a position (unknown town) gives no distance column; the view says why.
     distances = geo.distances_km(records, origin) if origin is not None else None
-    grid = cols.grid_rows(
-        records, level=state.level, kva=kva, suppress_below=result.suppress_below,
-        stale_days=result.stale_days, region_names=queries.region_names(wh), distances=distances,
-    )
-    specs = cols.column_specs(source, state.level, with_distance=origin is not None)
-    return {"result": result, "rows": grid, "specs": specs, "origin": origin}
+    columns = waits.columns(source, state.level, with_distance=distances is not None)
+    grid = cols.grid_rows(records, columns, level=state.level, kva=kva, suppress_below=result.suppress_below,
+                          stale_days=result.stale_days, distances=distances)
+    return {"result": result, "rows": grid, "columns": columns, "origin": origin, "distances": distances}
 
 
 def _state_from_inputs(kva, period, level, asa, prio, narkos, hem, sort=None, filter_model=None) -> us.ViewState:
@@ -144,7 +139,7 @@ def layout(**query):
     towns = queries.towns(wh)
     hem_opts = ctl.hem_options(queries.region_names(wh), list(towns["ort"]) if len(towns) else [], keep=state.hem)
     # The same columns the table callback will give (no distance without a position).
-    specs = cols.column_specs(source, state.level, with_distance=hem_origin(wh, state.hem) is not None)
+    columns = waits.columns(source, state.level, with_distance=hem_origin(wh, state.hem) is not None)
 
     search = dbc.Col(
         [
@@ -193,7 +188,7 @@ def layout(**query):
     )
     grid = dag.AgGrid(
         id=ids.JF_GRID,
-        columnDefs=cols.column_defs(specs, state.sort),
+        columnDefs=cols.column_defs(columns, state.sort, state.level),
         rowData=[],
         # The grid filter from the URL as AG Grid's initial state: applied when the
         # grid is created, before any rows, also after client-side navigation
@@ -332,16 +327,15 @@ def update_table(kva, period, level, asa, prio, narkos, hem, url_state, current_
                 SHOWN, HIDDEN, spor_style, ncr_style)
     data = table_data(wh, state)
     result = data["result"]
-    defs = cols.column_defs(data["specs"], sort)
+    defs = cols.column_defs(data["columns"], sort, state.level)
     if defs == current_defs:
         # Same columns: leave the grid's columns (and the filter the user or the
         # URL set on them) alone instead of rebuilding them.
         defs = dash.no_update
     source_text = [
-        html.Span(ctl.source_line(source, result.data_date, state.period)),
+        html.Span(vocab.source_line(source, result.data_date, state.period)),
         html.Br(),
-        html.Span(f"{state.kva} – {result.titel or ''} · filter: "
-                  f"{ctl.filters_text(result.filters.asa, result.filters.prio, result.filters.narkos)}"),
+        html.Span(f"{state.kva} – {result.titel or ''} · filter: {vocab.filters_text(result.filters)}"),
     ]
     if state.hem and data["origin"] is None:
         source_text += [html.Br(), html.Span(
@@ -416,38 +410,22 @@ clientside_callback(
     prevent_initial_call=True,
 )
 def download(_csv, _xlsx, virtual_rows, url_state):
-    """Exactly the rows (grid filter and sort applied) and columns on screen."""
-    from api import exports
-
+    """Exactly the rows on screen (the grid's filter and sort applied), in the
+    columns of the table definition — the API's file of the same question.
+    Every value is recomputed here from the view's state; the grid's rows
+    contribute only which ids are shown and in what order."""
     fmt_ = "xlsx" if dash.ctx.triggered_id == ids.JF_DL_XLSX else "csv"
-    k = _suppress_below()
     state = us.decode(url_state or "")
     if not state.kva:
         raise PreventUpdate
     wh = get_warehouse()
     data = table_data(wh, state)
-    specs = data["specs"]
-    rows = virtual_rows if virtual_rows is not None else data["rows"]
-    df = pd.DataFrame(cols.export_frame_rows(rows, specs), columns=[s.field for s in specs])
-    columns = [(s.field, s.header, EXPORT_KINDS[s.kind]) for s in specs]
     result = data["result"]
-    stamp = result.data_date.isoformat() if result.data_date else dt.date.today().isoformat()
-    name = f"vantetider_{state.kva}_{state.period}d_{state.level}_{stamp}"
-    if fmt_ == "csv":
-        return dcc.send_bytes(exports.to_csv_bytes(df, columns, suppress_below=k), f"{name}.csv")
-    meta_lines = download_meta_lines(result, state)
-    return dcc.send_bytes(exports.to_xlsx_bytes(df, columns, f"{state.kva} {state.period} dagar", meta_lines,
-                                                suppress_below=k),
-                          f"{name}.xlsx")
-
-
-EXPORT_KINDS = {"text": "text", "link": "text", "int": "int", "days": "days", "share": "share", "km": "number"}
-
-
-def download_meta_lines(result, state: us.ViewState) -> list[str]:
-    return [
-        f"Nationell lägesbild – väntetider till operation: {result.kva} {result.titel or ''}".strip(),
-        ctl.source_line(result.source, result.data_date, state.period),
-        "Filter: " + ctl.filters_text(result.filters.asa, result.filters.prio, result.filters.narkos),
-        "Demodata" if result.demo else "",
-    ]
+    rows = result.row_records
+    if virtual_rows is not None:
+        by_id = {str(r["id"]): r for r in rows}
+        shown = (str(v.get("id")) for v in virtual_rows if isinstance(v, dict))
+        rows = [by_id[i] for i in shown if i in by_id]
+    table = waits.table(result, rows, distances=data["distances"], home=hem_label(wh, state.hem))
+    content, filename, _ = files.render(table, fmt_)
+    return dcc.send_bytes(content, filename)

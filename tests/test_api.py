@@ -15,7 +15,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from api import exports, params, serialize
+from api import params
+from data import files
+from data.questions import waits
+from data.tables import Column, Table
 from data import queries as Q
 from data.warehouse import Warehouse
 from etl.snapshot import SnapshotStore
@@ -296,65 +299,76 @@ def test_internal_errors_are_json_without_stack_trace(tmp_path):
 # CSV and XLSX
 # ---------------------------------------------------------------------------
 
+def csv_frame(raw: bytes, **kwargs) -> tuple[list[str], pd.DataFrame]:
+    """(title block, table) of one of the product's CSV files."""
+    text = raw.decode("utf-8-sig")
+    head, _, body = text.partition("\r\n\r\n")
+    return head.split("\r\n"), pd.read_csv(io.StringIO(body), sep=";", decimal=",", **kwargs)
+
+
 def test_waits_csv_for_swedish_excel_parses_back_to_the_same_numbers(world):
     resp = world["client"].get("/api/v1/waits?kva=NGB&period=365&format=csv")
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert resp.headers["Content-Disposition"] == 'attachment; filename="vantetider_NGB_365d_2026-11-20.csv"'
+    assert resp.headers["Content-Disposition"] == 'attachment; filename="vantetider_NGB_365d_unit_2026-11-20.csv"'
     raw = resp.data
     assert raw.startswith(b"\xef\xbb\xbf")
-    text = raw.decode("utf-8-sig")
-    header = text.split("\r\n")[0]
-    assert header.split(";")[:3] == ["Enhet", "Sjukhus", "Ort"] and "Median väntetid (dagar)" in header
-    df = pd.read_csv(io.BytesIO(raw), sep=";", decimal=",", encoding="utf-8-sig", dtype={"HSA-id": str})
+    title, df = csv_frame(raw, dtype={"HSA-id": str})
+    assert title[0].startswith("Nationell lägesbild – väntetider till operation: NGB")
+    assert any(line.startswith("Källa: SPOR, data t.o.m. 2026-11-20") for line in title)
     result = Q.waits_table(world["wh"], "NGB", 365)
+    # The demo marker is in the CSV too, exactly when the data are demo data.
+    assert ("DEMODATA – påhittade uppgifter, inte verkliga väntetider" in title) == result.demo
+    assert list(df.columns[:3]) == ["Enhet", "Sjukhus", "Ort"] and "Median (dagar)" in df.columns
     assert len(df) == len(result.rows)
     expected = {r["id"]: r for r in result.records()}
     for _, row in df.iterrows():
         exp = expected[row["HSA-id"]]
         if exp["suppressed"]:
-            assert row["Antal operationer (<5 visas inte)"] == "<5"
-            assert pd.isna(row["Median väntetid (dagar)"])
+            assert row["Antal operationer"] == "<5"
+            assert pd.isna(row["Median (dagar)"])
         else:
-            assert int(row["Antal operationer (<5 visas inte)"]) == exp["n"]
-            assert row["Median väntetid (dagar)"] == exp["median"]
-            assert row["90:e percentilen (dagar)"] == exp["p90"]  # unrounded, exactly
-            assert row["Andel inom 90 dagar"] == exp["andel_inom_90"]
-        assert row["Inaktuell (ingen operation de senaste 42 dagarna)"] == ("Ja" if exp["inaktuell"] else "Nej")
+            assert int(row["Antal operationer"]) == exp["n"]
+            assert row["Median (dagar)"] == pytest.approx(exp["median"], rel=1e-9)  # 10 significant digits
+            assert row["90:e percentil (dagar)"] == pytest.approx(exp["p90"], rel=1e-9)
+            assert row["Andel inom 90 dagar"] == pytest.approx(exp["andel_inom_90"], rel=1e-9)
+        assert row["Aktualitet"] == ("inaktuell" if exp["inaktuell"] else "aktuell")
+        assert row["Ägarform"] in {"offentlig", "privat", "idéburen"}
         assert row["Senaste operation"] == exp["senaste_operation"]
-    # Decimal comma, no decimal point in numbers.
+    # Decimal comma, no float noise.
     some = next(r for r in result.records() if not r["suppressed"] and not float(r["p90"]).is_integer())
-    assert repr(some["p90"]).replace(".", ",") in text
+    assert format(some["p90"], ".10g").replace(".", ",") in raw.decode("utf-8-sig")
 
 
 def test_region_csv_and_ncr_columns(world):
     resp = world["client"].get("/api/v1/waits?kva=CJC&level=region&narkos=1&format=csv")
     assert resp.headers["Content-Disposition"] == 'attachment; filename="vantetider_CJC_90d_region_2026-11-20.csv"'
-    df = pd.read_csv(io.BytesIO(resp.data), sep=";", decimal=",", encoding="utf-8-sig", dtype={"Länskod": str})
-    assert "Andel ASA 3–4 senaste 365 dagarna" not in df.columns  # SPOR only
+    title, df = csv_frame(resp.data, dtype={"Länskod": str})
+    assert "Filter: endast narkos" in title
+    assert "Andel ASA 3–4 (365 dagar)" not in df.columns  # SPOR only
     expected = {r["id"]: r for r in Q.waits_table(world["wh"], "CJC", 90, "region", Q.Filters(narkos=True)).records()}
     assert set(df["Länskod"]) == set(expected)
     for _, row in df.iterrows():
         exp = expected[row["Länskod"]]
         assert row["Region"] == exp["namn"] and row["Antal enheter"] == exp["antal_enheter"]
         if not exp["suppressed"]:
-            assert row["Median väntetid (dagar)"] == exp["median"]
+            assert row["Median (dagar)"] == pytest.approx(exp["median"], rel=1e-9)
 
 
 def test_waits_xlsx_reads_back_the_same_numbers(world):
     resp = world["client"].get("/api/v1/waits?kva=NGB&period=90&asa=3,4&format=xlsx")
     assert resp.status_code == 200
-    assert resp.headers["Content-Type"] == exports.XLSX_MIMETYPE
-    assert resp.headers["Content-Disposition"] == 'attachment; filename="vantetider_NGB_90d_2026-11-20.xlsx"'
+    assert resp.headers["Content-Type"] == files.XLSX_MIMETYPE
+    assert resp.headers["Content-Disposition"] == 'attachment; filename="vantetider_NGB_90d_unit_2026-11-20.xlsx"'
     wb = openpyxl.load_workbook(io.BytesIO(resp.data))
     ws = wb.active
     assert ws.title == "NGB 90 dagar"
     cells = [[c.value for c in row] for row in ws.iter_rows()]
-    title_block = [r[0] for r in cells[:8] if r[0]]
+    header_idx = next(i for i, r in enumerate(cells) if r[0] == "Enhet")
+    title_block = [r[0] for r in cells[:header_idx] if r[0]]
     assert title_block[0].startswith("Nationell lägesbild") and "NGB" in title_block[0]
     assert any("Källa: SPOR" in line and "2026-11-20" in line for line in title_block)
-    assert any(line == "Filter: ASA-klass 3, 4" for line in title_block)
-    header_idx = next(i for i, r in enumerate(cells) if r[0] == "Enhet")
+    assert "Filter: ASA 3, 4" in title_block
     header = cells[header_idx]
     result = Q.waits_table(world["wh"], "NGB", 90, filters=Q.Filters(asa=(3, 4)))
     expected = {r["id"]: r for r in result.records()}
@@ -364,17 +378,16 @@ def test_waits_xlsx_reads_back_the_same_numbers(world):
     for i, row in enumerate(data_rows):
         exp = expected[row[col["HSA-id"]]]
         if exp["suppressed"]:
-            assert row[col["Antal operationer (<5 visas inte)"]] == "<5" and row[col["Median väntetid (dagar)"]] is None
+            assert row[col["Antal operationer"]] == "<5" and row[col["Median (dagar)"]] is None
         else:
-            assert row[col["Antal operationer (<5 visas inte)"]] == exp["n"]
-            # openpyxl writes 16 significant digits (Excel keeps 15): equal to that precision.
-            assert row[col["Median väntetid (dagar)"]] == pytest.approx(exp["median"], rel=1e-15)
-            assert row[col["90:e percentilen (dagar)"]] == pytest.approx(exp["p90"], rel=1e-15)
-            assert row[col["Andel inom 90 dagar"]] == pytest.approx(exp["andel_inom_90"], rel=1e-15)
+            assert row[col["Antal operationer"]] == exp["n"]
+            assert row[col["Median (dagar)"]] == pytest.approx(exp["median"], rel=1e-9)
+            assert row[col["90:e percentil (dagar)"]] == pytest.approx(exp["p90"], rel=1e-9)
+            assert row[col["Andel inom 90 dagar"]] == pytest.approx(exp["andel_inom_90"], rel=1e-9)
             excel_row = header_idx + 2 + i
             share_cell = ws.cell(row=excel_row, column=col["Andel inom 90 dagar"] + 1)
             assert share_cell.data_type == "n" and share_cell.number_format == "0.0%"
-            assert ws.cell(row=excel_row, column=col["Median väntetid (dagar)"] + 1).number_format == "0.0"
+            assert ws.cell(row=excel_row, column=col["Median (dagar)"] + 1).number_format == "0.0"
         assert row[col["Senaste operation"]] == dt.datetime.fromisoformat(exp["senaste_operation"])
     assert ws.freeze_panes == f"A{header_idx + 2}"
 
@@ -382,13 +395,16 @@ def test_waits_xlsx_reads_back_the_same_numbers(world):
 def test_trend_csv_and_xlsx(world):
     resp = world["client"].get("/api/v1/trend?kva=NGB&region=14&format=csv")
     assert resp.headers["Content-Disposition"] == 'attachment; filename="trend_NGB_region14_2026-11-20.csv"'
-    df = pd.read_csv(io.BytesIO(resp.data), sep=";", decimal=",", encoding="utf-8-sig")
+    title, df = csv_frame(resp.data)
+    assert any("region: Västra Götaland" in line for line in title)
     expected = Q.trend(world["wh"], "NGB", region="14").records()
     assert list(df["Månad"]) == [m["month"] for m in expected]
     for (_, row), exp in zip(df.iterrows(), expected):
         if not exp["suppressed"]:
-            assert row["Median väntetid (dagar)"] == exp["median"] and row["90:e percentilen (dagar)"] == exp["p90"]
-        assert row["Undertryckt (färre än 5)"] == ("Ja" if exp["suppressed"] else "Nej")
+            assert row["Median (dagar)"] == pytest.approx(exp["median"], rel=1e-9)
+            assert row["90:e percentil (dagar)"] == pytest.approx(exp["p90"], rel=1e-9)
+        elif exp["n"]:
+            assert row["Antal operationer"] == "<5"
     unit = world["ds"].units["vardenhet_hsaid"].iloc[3]
     resp = world["client"].get(f"/api/v1/trend?kva=NGB&unit={unit}&format=xlsx")
     assert resp.headers["Content-Disposition"] == f'attachment; filename="trend_NGB_{unit}_2026-11-20.xlsx"'
@@ -403,7 +419,7 @@ def test_trend_csv_and_xlsx(world):
         if exp["suppressed"]:
             assert r[2] is None and r[3] is None
         else:
-            assert r[2] == pytest.approx(exp["median"], rel=1e-15) and r[3] == pytest.approx(exp["p90"], rel=1e-15)
+            assert r[2] == pytest.approx(exp["median"], rel=1e-9) and r[3] == pytest.approx(exp["p90"], rel=1e-9)
 
 
 # ---------------------------------------------------------------------------
@@ -436,32 +452,38 @@ def test_parse_trend_accepts_unit_or_region():
 
 
 def test_csv_cells():
-    assert exports.csv_value(97.5, "days") == "97,5"
-    assert exports.csv_value(0.4666666666666667, "share") == "0,4666666666666667"
-    assert exports.csv_value(1234, "int") == "1234"
-    assert exports.csv_value(12.0, "int") == "12"
-    assert exports.csv_value(None, "days") == ""
-    assert exports.csv_value(True, "bool") == "Ja" and exports.csv_value(False, "bool") == "Nej"
-    assert exports.csv_value(dt.date(2026, 1, 2), "date") == "2026-01-02"
-    assert exports.csv_value("=HYPERLINK(\"x\")", "text") == "'=HYPERLINK(\"x\")"
-    assert exports.csv_value("Södra Älvsborg", "text") == "Södra Älvsborg"
+    assert files.csv_value(97.5) == "97,5"
+    assert files.csv_value(0.4666666666666667) == "0,4666666667"  # 10 significant digits
+    assert files.csv_value(169.20000000000002) == "169,2"           # no float noise
+    assert files.csv_value(1234) == "1234"
+    assert files.csv_value(12.0) == "12"
+    assert files.csv_value(None) == ""
+    assert files.csv_value(True) == "Ja" and files.csv_value(False) == "Nej"
+    assert files.csv_value(dt.date(2026, 1, 2)) == "2026-01-02"
+    assert files.csv_value("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert files.csv_value("Södra Älvsborg") == "Södra Älvsborg"
+
+
+COLS = (Column("namn", "Enhet"), Column("n", "Antal", "count"), Column("median", "Median", "days"))
 
 
 def test_csv_quotes_and_masks_small_n():
-    df = pd.DataFrame({"namn": ["Enhet; A", 'Enhet "B"', "C"], "n": [3, 12, 0], "median": [None, 14.5, None],
-                       "suppressed": [True, False, True]})
-    data = exports.to_csv_bytes(df, [("namn", "Enhet"), ("n", "Antal"), ("median", "Median")])
+    rows = [{"namn": "Enhet; A", "n": 3, "median": None, "suppressed": True},
+            {"namn": 'Enhet "B"', "n": 12, "median": 14.5, "suppressed": False},
+            {"namn": "C", "n": 0, "median": None, "suppressed": True}]
+    data = files.to_csv(Table(columns=COLS, rows=rows, title=("Rubrik", "Källa: test")))
     assert data.decode("utf-8-sig").split("\r\n") == [
-        "Enhet;Antal;Median", '"Enhet; A";<5;', '"Enhet ""B""";12;14,5', "C;0;", ""]
-    back = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig")
+        "Rubrik", "Källa: test", "", "Enhet;Antal;Median", '"Enhet; A";<5;', '"Enhet ""B""";12;14,5', "C;0;", ""]
+    _, back = csv_frame(data)
     assert list(back["Enhet"]) == ["Enhet; A", 'Enhet "B"', "C"] and back["Median"].iloc[1] == 14.5
 
 
 def test_xlsx_stores_formula_like_text_as_text_and_numbers_as_numbers():
-    df = pd.DataFrame({"namn": ["=1+1", "Vanlig"], "n": [7, 4], "andel_inom_90": [0.5, None],
-                       "suppressed": [False, True], "dag": [dt.date(2026, 1, 31), None]})
-    data = exports.to_xlsx_bytes(df, [("namn", "Enhet"), ("n", "Antal"), ("andel_inom_90", "Andel"), ("dag", "Dag")],
-                                 "Test/blad:1", ["Rubrik", "", "Källa: test"])
+    cols = (Column("namn", "Enhet"), Column("n", "Antal", "count"), Column("andel_inom_90", "Andel", "share"),
+            Column("dag", "Dag", "date"))
+    rows = [{"namn": "=1+1", "n": 7, "andel_inom_90": 0.5, "suppressed": False, "dag": dt.date(2026, 1, 31)},
+            {"namn": "Vanlig", "n": 4, "andel_inom_90": None, "suppressed": True, "dag": None}]
+    data = files.to_xlsx(Table(columns=cols, rows=rows, title=("Rubrik", "Källa: test"), sheet="Test/blad:1"))
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     assert ws.title == "Test blad 1"
     assert ws["A1"].value == "Rubrik" and ws["A2"].value == "Källa: test" and ws["A4"].value == "Enhet"
@@ -472,11 +494,11 @@ def test_xlsx_stores_formula_like_text_as_text_and_numbers_as_numbers():
 
 
 def test_filenames_and_json_masking():
-    wh_rows = pd.DataFrame(columns=Q.UNIT_ROW_COLUMNS)
     result = Q.WaitsResult(kva="NGB", titel="t", source="spor", data_date=D, period=90, level="unit",
-                           rows=wh_rows, demo=False)
-    assert serialize.waits_filename(result, "csv") == "vantetider_NGB_90d_2026-11-20.csv"
-    assert serialize.mask_small_n({"n": 4, "suppressed": True}, 5) == {"n": None, "suppressed": True}
-    assert serialize.mask_small_n({"n": 0, "suppressed": True}, 5) == {"n": 0, "suppressed": True}
-    assert serialize.mask_small_n({"n": 5, "suppressed": False}, 5) == {"n": 5, "suppressed": False}
-    assert exports.content_disposition('a"b;c.csv') == 'attachment; filename="a_b_c.csv"'
+                           suppress_below=5, row_records=(
+                               {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "a", "n": 4, "suppressed": True},
+                               {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "b", "n": 0, "suppressed": True},
+                               {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "c", "n": 5, "suppressed": False}))
+    assert waits.table(result).filename("csv") == "vantetider_NGB_90d_unit_2026-11-20.csv"
+    assert [r["n"] for r in waits.json_rows(result)] == [None, 0, 5]
+    assert files.content_disposition('a"b;c.csv') == 'attachment; filename="a_b_c.csv"'

@@ -16,6 +16,8 @@ from components import controls as ctl
 from components import figures
 from common import format as fmt
 from data import vocabulary as vocab
+from data.params import Filters
+from data.questions import waits
 from components import ids
 from components import shell
 from components import url_state as us
@@ -75,7 +77,7 @@ STATES = [
     us.ViewState(kva="NGB", period=30, level="region", asa=(3, 4), prio=("3m", "6m")),
     us.ViewState(kva="CJC", period=365, narkos=True, hem="Göteborg", sort="-median"),
     us.ViewState(kva="NFB", hem="14", sort="avstand_km",
-                 filter={"region": {"filterType": "text", "type": "contains", "filter": "Väst & Öst"}}),
+                 filter={"region_namn": {"filterType": "text", "type": "contains", "filter": "Väst & Öst"}}),
     us.ViewState(kva="JAB", asa=(1,), prio=("1v",), filter={"n": {"filterType": "number", "type": "greaterThan",
                                                                    "filter": 20}}),
 ]
@@ -92,8 +94,8 @@ def test_url_state_round_trip(state):
 
 
 def test_url_state_round_trip_exhaustive_filters():
-    for period, level, narkos in itertools.product(us.PERIODS, us.LEVELS, (False, True)):
-        for asa in (None, (2,), (3, 4), (1, 2, 3, 4, 5)):
+    for period, level, narkos in itertools.product(vocab.PERIODS, vocab.LEVELS, (False, True)):
+        for asa in (None, (2,), (3, 4), (1, 2, 3, 4, 5), (1, 2, 3, 4, 5, 6)):
             state = us.ViewState(kva="NGB", period=period, level=level, asa=asa, narkos=narkos)
             assert us.decode(us.encode(state)) == state
 
@@ -103,7 +105,9 @@ def test_url_state_bad_values_fall_back_to_defaults():
     assert state == us.ViewState()
     assert us.decode("?kva=ngb").kva == "NGB"
     assert us.decode("?asa=4,3,3").asa == (3, 4)
-    assert us.decode("?asa=1,2,3,4,5,6").asa is None          # everything = no filter
+    # METRICS.md: a set of classes counts only operations with a class in it, so all
+    # six are a filter too (the API's reading, data/params.py), never "no filter".
+    assert us.decode("?asa=1,2,3,4,5,6").asa == (1, 2, 3, 4, 5, 6)
     assert us.decode("?prio=6m,1v").prio == ("1v", "6m")        # natural order
     assert us.decode(None) == us.ViewState()
     assert us.decode("") == us.ViewState()
@@ -127,22 +131,30 @@ def test_sort_from_grid_column_state():
 
 # ---- grid columns and rows -------------------------------------------------
 
-def test_column_specs_fit_source_and_level():
-    spor = cols.column_fields(cols.column_specs("spor", "unit"))
-    assert spor == ["namn", "region", "agarform", "n", "median", "p90", "andel_inom_90", "asa34_andel",
-                    "aktualitet"]
-    ncr = cols.column_fields(cols.column_specs("ncr", "unit", with_distance=True))
+def _keys(columns, screen_only=True):
+    return [c.key for c in columns if c.screen or not screen_only]
+
+
+def test_columns_fit_source_and_level():
+    spor = waits.columns("spor", "unit")
+    assert _keys(spor) == ["namn", "region_namn", "agarform", "n", "median", "p90", "andel_inom_90",
+                           "asa34_andel", "aktualitet"]
+    # The files hold every column, the grid's among them.
+    assert _keys(spor, screen_only=False) == ["namn", "sjukhus", "ort", "region_namn", "agarform", "id", "n",
+                                              "median", "p90", "andel_inom_90", "asa34_andel", "aktualitet",
+                                              "senaste_operation"]
+    ncr = _keys(waits.columns("ncr", "unit", with_distance=True))
     assert "asa34_andel" not in ncr and ncr[-1] == "avstand_km"
-    region = cols.column_fields(cols.column_specs("spor", "region"))
+    region = _keys(waits.columns("spor", "region"))
     assert region[0] == "namn" and "agarform" not in region and "aktualitet" not in region
-    headers = [c.header for c in cols.column_specs("spor", "unit")]
+    headers = [c.header for c in waits.columns("spor", "unit")]
     assert "Andel ASA 3–4 (365 dagar)" in headers and "Ägarform" in headers
 
 
 def test_column_defs_never_need_eval():
     """valueFormatter strings would be compiled with new Function (CSP 'unsafe-eval');
     every formatter is a dash-ag-grid "function" dict, interpreted without eval."""
-    defs = cols.column_defs(cols.column_specs("spor", "unit", with_distance=True), sort="-median")
+    defs = cols.column_defs(waits.columns("spor", "unit", with_distance=True), sort="-median")
     for d in defs:
         for key in ("valueFormatter", "valueGetter", "cellStyle", "comparator", "tooltipValueGetter"):
             assert not isinstance(d.get(key), str), (d["field"], key)
@@ -153,43 +165,35 @@ def test_column_defs_never_need_eval():
     assert by_field["median"]["initialSort"] == "desc"
     assert by_field["namn"]["cellRenderer"] == "UnitLink"
     assert sum("initialSort" in d for d in defs) == 1
+    region_defs = cols.column_defs(waits.columns("spor", "region"), level="region")
+    assert "cellRenderer" not in region_defs[0]
 
 
 def test_grid_rows_format_suppress_and_link():
     rows = [
-        {"id": "SE1-A", "namn": "Enhet A", "region_kod": "14", "agarform": "ideburen", "n": 1234,
-         "median": 97.5, "p90": 180.25, "andel_inom_90": 0.4567, "asa34_andel": 0.21, "suppressed": False,
-         "inaktuell": True},
-        {"id": "SE1-B", "namn": "Enhet B", "region_kod": "01", "agarform": "privat", "n": 3,
+        {"id": "SE1-A", "namn": "Enhet A", "region_kod": "14", "region_namn": "Västra Götaland",
+         "agarform": "ideburen", "n": 1234, "median": 97.5, "p90": 180.25, "andel_inom_90": 0.4567,
+         "asa34_andel": 0.21, "suppressed": False, "inaktuell": True},
+        {"id": "SE1-B", "namn": "Enhet B", "region_kod": "01", "region_namn": None, "agarform": "privat", "n": 3,
          "median": 10.0, "p90": 20.0, "andel_inom_90": 1.0, "asa34_andel": 0.5, "suppressed": True,
          "inaktuell": False},
     ]
-    out = cols.grid_rows(rows, level="unit", kva="NGB", region_names={"14": "Västra Götaland"},
+    out = cols.grid_rows(rows, waits.columns("spor", "unit", with_distance=True), level="unit", kva="NGB",
                          distances={"SE1-A": 12.34, "SE1-B": None})
     a, b = out
     assert a["n_txt"] == "1 234" and a["median_txt"] == "98" and a["p90_txt"] == "180"
     assert a["andel_inom_90_txt"] == "46 %" and a["asa34_andel_txt"] == "21 %"
-    assert a["median"] == 97.5  # numeric value kept for sorting and export
-    assert a["region"] == "Västra Götaland" and a["agarform"] == "idéburen"
+    assert a["median"] == 97.5  # numeric value kept for sorting
+    assert a["region_namn"] == "Västra Götaland" and a["agarform"] == "idéburen" and b["region_namn"] == "–"
     assert a["aktualitet"] == "inaktuell" and "42 dagarna" in a["stale_tip"]
     assert a["href"] == "/enhet/SE1-A?kva=NGB"
-    assert a["avstand_km_txt"] == "12 km" and b["avstand_km_txt"] == "–"
+    assert a["avstand_km"] == 12.3 and a["avstand_km_txt"] == "12 km" and b["avstand_km_txt"] == "–"
     assert b["n_txt"] == "<5" and b["n"] is None
     assert all(b[k] is None for k in ("median", "p90", "andel_inom_90", "asa34_andel"))
     assert b["median_txt"] == "–" and "Färre än 5" in b["suppressed_tip"]
     assert "suppressed_tip" not in a
+    assert "id" in a and "sjukhus" not in a  # file-only columns stay off the grid
     json.dumps(out)  # JSON-safe for Dash
-
-
-def test_export_rows_follow_screen_order_and_columns():
-    specs = cols.column_specs("spor", "region")
-    grid = [{"namn": "Skåne", "n": None, "n_txt": "<5", "suppressed": True, "median": None},
-            {"namn": "Uppsala", "n": 40, "n_txt": "40", "suppressed": False, "median": 33.5, "p90": 70.0,
-             "andel_inom_90": 0.9, "asa34_andel": 0.2}]
-    out = cols.export_frame_rows(grid, specs)
-    assert [r["namn"] for r in out] == ["Skåne", "Uppsala"]
-    assert list(out[0]) == [s.field for s in specs]
-    assert out[0]["n"] == "<5" and out[1]["n"] == 40 and out[1]["median"] == 33.5
 
 
 def test_grid_locale_is_swedish():
@@ -333,15 +337,34 @@ def _texts(component) -> str:
     return " ".join(out)
 
 
+REGISTRY = {
+    "pages.om": {"name": "Om statistiken", "relative_path": "/om", "order": 5, "nav": True},
+    "pages.enhet": {"name": "Enhet", "relative_path": "/enhet/none", "order": 1},
+    "pages.admin": {"name": "Admin", "relative_path": "/admin", "order": 90, "nav": True, "role": "admin"},
+    "pages.jamfor": {"name": "Jämför enheter", "relative_path": "/", "order": 0, "nav": True},
+}
+
+
 def test_header_shows_data_dates_and_demo_label():
     assert shell.data_dates_items(META) == [("SPOR", "t.o.m. 2026-11-20"), ("NCR", "t.o.m. 2026-11-19"),
                                             ("Väntetidsdatabasen", "t.o.m. 2026-10-31")]
-    text = _texts(shell.header(META))
+    text = _texts(shell.header(META, registry=REGISTRY))
     assert "Demodata" in text and "SPOR t.o.m. 2026-11-20" in text and "Nationell lägesbild" in text
     assert "Jämför enheter" in text and "Om statistiken" in text and "[/admin]" not in text
-    assert "[/admin]" in _texts(shell.header(META, is_admin=True))
-    assert "Demodata" not in _texts(shell.header({**META, "demo": False}))
-    assert "Inga data är inlästa" in _texts(shell.header(None))
+    assert "[/admin]" in _texts(shell.header(META, is_admin=True, registry=REGISTRY))
+    assert "Demodata" not in _texts(shell.header({**META, "demo": False}, registry=REGISTRY))
+    assert "Inga data är inlästa" in _texts(shell.header(None, registry=REGISTRY))
+
+
+def test_navigation_comes_from_the_page_registry(app):
+    """Every page registered with nav=True, in its order; role="admin" for admins only."""
+    import dash
+
+    assert shell.nav_items(REGISTRY, False) == [("Jämför enheter", "/"), ("Om statistiken", "/om")]
+    assert shell.nav_items(REGISTRY, True)[-1] == ("Admin", "/admin")
+    real = shell.nav_items(dash.page_registry, True)
+    assert ("Jämför enheter", "/") in real and ("Om statistiken", "/om") in real and real[-1] == ("Admin", "/admin")
+    assert ("Admin", "/admin") not in shell.nav_items(dash.page_registry, False)
 
 
 def _find(component, component_id):
@@ -396,13 +419,13 @@ def test_kva_options_one_per_group_and_match_accent_free_typing():
 
 
 def test_control_texts():
-    assert ctl.window_text(dt.date(2026, 11, 20), 90) == \
+    assert vocab.window_text(dt.date(2026, 11, 20), 90) == \
         "operationer 2026-08-23 – 2026-11-20 (senaste 90 dagarna)"
-    assert ctl.filters_text((3, 4), ("3m",), False) == "ASA 3, 4; prioritet 3 månader"
-    assert ctl.filters_text(None, None, True) == "endast narkos"
-    assert ctl.filters_text(None, None, False) == "inga filter"
+    assert vocab.filters_text(Filters(asa=(3, 4), prio=("3m",))) == "ASA 3, 4; prioritet 3 månader"
+    assert vocab.filters_text(Filters(narkos=True)) == "endast narkos"
+    assert vocab.filters_text(Filters()) == "inga filter"
     assert ctl.count_text(1, "unit") == "1 enhet" and ctl.count_text(1234, "region") == "1 234 regioner"
-    assert ctl.source_line("ncr", dt.date(2026, 11, 20)) == \
+    assert vocab.source_line("ncr", dt.date(2026, 11, 20)) == \
         "Källa: Nationella Kataraktregistret, data t.o.m. 2026-11-20"
     hem = ctl.hem_options({"14": "Västra Götaland", "01": "Stockholm"}, ["Borås"])
     assert [o["value"] for o in hem] == ["01", "14", "Borås"]

@@ -106,7 +106,7 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
     assert r.status_code == 200, r.data[:500]
     rows = r.get_json()["response"]["jf-grid"]["rowData"]
     defs = r.get_json()["response"]["jf-grid"]["columnDefs"]
-    assert rows and [d["field"] for d in defs][:2] == ["namn", "region"]
+    assert rows and [d["field"] for d in defs][:2] == ["namn", "region_namn"]
 
     # The same columns already in the grid: they are left alone (a filter set
     # on them, e.g. from a shared URL, stays), the rows are still sent.
@@ -154,21 +154,25 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
     assert response["jf-ncr-filters"]["style"] == {"display": "none"}
 
 
-def test_download_callback_writes_the_given_rows_and_is_audited(app, dataset):
+def test_download_writes_the_rows_shown_with_the_servers_values_and_is_audited(app, dataset):
+    """The grid's rows give only which ids are shown and their order; every
+    value in the file is the server's, the API's file of the same question."""
     import base64
 
     from auth import audit
+    from data.context import get_warehouse
+    from data.questions import waits
     from tests.auth.support import READER, logged_in_client
 
     client = logged_in_client(app, *READER)
-    grid = [
-        {"id": "B", "namn": "Enhet B", "region": "Skåne", "agarform": "privat", "n": None, "n_txt": "<5",
-         "suppressed": True, "median": None, "p90": None, "andel_inom_90": None, "asa34_andel": None,
-         "aktualitet": "aktuell"},
-        {"id": "A", "namn": "=Enhet A", "region": "Uppsala", "agarform": "offentlig", "n": 40, "n_txt": "40",
-         "suppressed": False, "median": 33.5, "p90": 70.25, "andel_inom_90": 0.9, "asa34_andel": 0.2,
-         "aktualitet": "inaktuell"},
-    ]
+    with app.app_context():
+        result = waits.waits_table(get_warehouse(), "NGB", 90, "unit")
+    real = [r["id"] for r in result.row_records]
+    assert len(real) >= 3
+    shown = [real[2], real[0]]  # the grid's order (sorted and filtered there)
+    grid = [{"id": shown[0], "namn": "=forged", "n": 99999, "median": 1.0},
+            {"id": shown[1], "namn": "Forged", "n": 1, "median": None},
+            {"id": "SE0000000000-FORGED", "namn": "Ingen", "n": 5}]
     body = {
         "output": "jf-download.data", "outputs": {"id": "jf-download", "property": "data"},
         "inputs": [{"id": "jf-dl-csv", "property": "n_clicks", "value": 1},
@@ -180,16 +184,19 @@ def test_download_callback_writes_the_given_rows_and_is_audited(app, dataset):
     r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     assert r.status_code == 200, r.data[:500]
     data = r.get_json()["response"]["jf-download"]["data"]
-    assert data["filename"].startswith("vantetider_NGB_90d_unit_") and data["filename"].endswith(".csv")
+    assert data["filename"] == f"vantetider_NGB_90d_unit_{result.data_date.isoformat()}.csv"
     raw = base64.b64decode(data["content"])
     assert raw.startswith(b"\xef\xbb\xbf")
-    lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0].split(";")[:4] == ["Enhet", "Region", "Ägarform", "Antal operationer"]
-    assert lines[1].split(";")[:4] == ["Enhet B", "Skåne", "privat", "<5"]
-    assert lines[2].startswith("'=Enhet A;Uppsala;offentlig;40;33,5;70,25;0,9;0,2;inaktuell")
+    head, _, body_text = raw.decode("utf-8-sig").partition("\r\n\r\n")
+    lines = body_text.splitlines()
+    assert lines[0].split(";")[:4] == ["Enhet", "Sjukhus", "Ort", "Region"]
+    assert len(lines) == 3 and "forged" not in body_text.lower() and "FORGED" not in body_text
     entries = audit.recent(app.extensions["auth_db"], action="export")
     # auth/ audits every download from a page (one entry, with the view's query).
     assert len(entries) == 1 and entries[0].format == "csv" and "kva=NGB" in entries[0].params
+    api = client.get("/api/v1/waits?kva=NGB&period=90&level=unit&format=csv").data.decode("utf-8-sig")
+    api_lines = {line.split(";")[5]: line for line in api.partition("\r\n\r\n")[2].splitlines()[1:]}
+    assert lines[1:] == [api_lines[i] for i in shown]  # the API's rows, in the grid's order
 
 
 def test_om_lists_the_sources_registers_first(app):

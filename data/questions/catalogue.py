@@ -38,6 +38,25 @@ def meta(wh: Warehouse) -> dict:
     }
 
 
+def current_meta() -> dict | None:
+    """meta() of the app's warehouse, or None when nothing is published (the page frame)."""
+    import logging
+
+    import duckdb
+
+    from data.context import get_warehouse
+    from data.warehouse import NoData
+
+    wh = get_warehouse()
+    try:
+        return meta(wh) if wh.has_data else None
+    except NoData:
+        return None
+    except duckdb.Error:  # a damaged snapshot must not take every page's frame down
+        logging.getLogger("lagesbild.data").exception("meta() failed while building the page frame")
+        return None
+
+
 def _fold(text: str) -> str:
     """Lower case without accents (å -> a, ä -> a, ö -> o, é -> e)."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))

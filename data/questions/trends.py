@@ -13,7 +13,8 @@ from data.params import NO_FILTERS, Filters
 from data.questions.lookups import (FrameFromRecords, QueryError, data_date, group_titles, has_trend_summary, is_demo,
                                     normalise_kva, records, source_for)
 from data.schema import MONTH_STATS, NATION_SCOPE, WITHIN_DAYS
-from data.vocabulary import TREND_MONTHS
+from data.tables import Column, Table, title_block
+from data.vocabulary import TREND_MONTHS, filters_text, source_line
 from data.warehouse import Warehouse
 
 
@@ -202,3 +203,62 @@ def unit_trends(
                 found[i][(y, m)] = (n, q, a90)
     out = [_trend_result({**common, **sc}, months, f, suppress_below) for sc, f in zip(scopes, found)]
     return out[0], (out[1] if region else None), out[2]
+
+
+# ---------------------------------------------------------------------------
+# The answer as JSON (the API) and as a table (CSV, XLSX)
+# ---------------------------------------------------------------------------
+
+MONTH_KEYS = ("month", "n", "median", "p90", "andel_inom_90", "suppressed")
+COLUMNS = (
+    Column("month", "Månad"),
+    Column("n", "Antal operationer", "count"),
+    Column("median", "Median (dagar)", "days"),
+    Column("p90", "90:e percentil (dagar)", "days"),
+    Column("andel_inom_90", "Andel inom 90 dagar", "share"),
+)
+
+
+def json_months(result: TrendResult) -> list[dict]:
+    """The months for JSON: unrounded, ``null`` statistics when suppressed, and
+    ``n`` ``null`` when it lies between 1 and ``suppress_below - 1``."""
+    k = result.suppress_below
+    out = []
+    for m in result.month_records:
+        row = {key: m[key] for key in MONTH_KEYS}
+        if row["suppressed"] and 0 < row["n"] < k:
+            row["n"] = None
+        out.append(row)
+    return out
+
+
+def to_json(result: TrendResult) -> dict:
+    return {
+        "months": json_months(result),
+        "kva": result.kva,
+        "titel": result.titel,
+        "source": result.source,
+        "data_date": result.data_date.isoformat() if result.data_date else None,
+        "unit": result.unit,
+        "region": result.region,
+        "filter": result.filters.as_json(),
+        "demo": result.demo,
+        "suppress_below": result.suppress_below,
+    }
+
+
+def file_stem(result: TrendResult) -> str:
+    scope = f"_{result.unit}" if result.unit else f"_region{result.region}" if result.region else ""
+    return f"trend_{result.kva}{scope}_{result.data_date.isoformat() if result.data_date else 'utan-data'}"
+
+
+def table(result: TrendResult, scope_name: str | None = None) -> Table:
+    scope = {"unit": "enhet", "region": "region", "nation": "hela riket"}[result.scope]
+    who = scope_name or result.unit or result.region or ""
+    title = title_block(
+        kva=result.kva, titel=result.titel, source_text=source_line(result.source, result.data_date),
+        scope_text=f"{TREND_MONTHS} kalendermånader per operationsmånad; {scope}{': ' + who if who else ''}",
+        filters_text=filters_text(result.filters), suppress_below=result.suppress_below, demo=result.demo,
+    )
+    return Table(columns=COLUMNS, rows=result.month_records, title=title, file_stem=file_stem(result),
+                 sheet=f"{result.kva} {TREND_MONTHS} månader", suppress_below=result.suppress_below)

@@ -21,7 +21,7 @@ stated here once:
   (``median``, ``p90``, ``andel_inom_90``, ``asa34_andel``) are ``None`` and
   ``suppressed`` is True. ``n`` stays the true count in the result (the
   screen shows "<5"); the API and the exports never reveal an n between 1
-  and ``suppress_below - 1`` (see api/serialize.py and api/exports.py).
+  and ``suppress_below - 1`` (see :func:`json_rows` and data/tables.py).
 - **asa34_andel** (SPOR only) describes the unit (or region), not the
   selection: it uses the unit's counted operations of the group in the last
   365 days before D *whatever the window* and *ignoring the ASA and priority
@@ -52,7 +52,9 @@ from data.questions.lookups import (FrameFromRecords, QueryError, check_period, 
                                     latest_operations, normalise_kva, per_snapshot, records, region_table,
                                     source_for, unit_catalogue)
 from data.schema import WITHIN_DAYS
-from data.vocabulary import ASA34_DAYS, NATION_NAME, QUERY_LEVELS, STALE_DAYS
+from data.tables import Column, Table, title_block
+from data.vocabulary import (ASA34_DAYS, NATION_NAME, QUERY_LEVELS, STALE_DAYS, agarform_label, filters_text,
+                             source_line)
 from data.warehouse import Warehouse
 
 STAT_COLUMNS = ["n", "median", "p90", "andel_inom_90", "asa34_andel"]
@@ -265,3 +267,111 @@ def waits_table(
     cols = UNIT_ROW_COLUMNS if level == "unit" else REGION_ROW_COLUMNS
     return WaitsResult(row_records=tuple({c: r[c] for c in cols} for r in stats), **base)
 
+
+
+# ---------------------------------------------------------------------------
+# The answer as JSON (the API) and as a table (the grid, CSV, XLSX)
+# ---------------------------------------------------------------------------
+
+#: JSON keys per row, the documented ones first (PRODUCT.md "HTTP"), then context.
+UNIT_KEYS = ("id", "namn", "region_kod", "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed",
+             "region_namn", "sjukhus", "ort", "agarform", "lat", "lon", "inaktuell", "senaste_operation")
+REGION_KEYS = ("id", "namn", "region_kod", "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed",
+               "region_namn", "lat", "lon", "antal_enheter", "inaktuell", "senaste_operation")
+
+
+def json_rows(result: WaitsResult) -> list[dict]:
+    """The rows for JSON, straight from the query's records: the statistics
+    unrounded, ``null`` when suppressed, and ``n`` ``null`` too when it lies
+    between 1 and ``suppress_below - 1`` (the API reveals no more than the screen)."""
+    keys = UNIT_KEYS if result.level == "unit" else REGION_KEYS
+    k = result.suppress_below
+    out = []
+    for r in result.row_records:
+        row = {key: r[key] for key in keys}
+        if row["suppressed"] and 0 < row["n"] < k:
+            row["n"] = None
+        out.append(row)
+    return out
+
+
+def to_json(result: WaitsResult) -> dict:
+    return {
+        "kva": result.kva,
+        "source": result.source,
+        "data_date": result.data_date.isoformat() if result.data_date else None,
+        "period": result.period,
+        "rows": json_rows(result),
+        "titel": result.titel,
+        "level": result.level,
+        "filter": result.filters.as_json(),
+        "demo": result.demo,
+        "suppress_below": result.suppress_below,
+    }
+
+
+def _freshness(row) -> str:
+    return "inaktuell" if row.get("inaktuell") else "aktuell"
+
+
+def columns(source: str | None, level: str, *, with_distance: bool = False) -> tuple[Column, ...]:
+    """The table's columns for a group's source and a level. The grid shows
+    those with ``screen``; the files hold them all."""
+    stats = [
+        Column("n", "Antal operationer", "count"),
+        Column("median", "Median (dagar)", "days"),
+        Column("p90", "90:e percentil (dagar)", "days"),
+        Column("andel_inom_90", "Andel inom 90 dagar", "share"),
+    ]
+    if source == "spor":
+        stats.append(Column("asa34_andel", "Andel ASA 3–4 (365 dagar)", "share"))
+    if level == "unit":
+        cols = [
+            Column("namn", "Enhet"),
+            Column("sjukhus", "Sjukhus", screen=False),
+            Column("ort", "Ort", screen=False),
+            Column("region_namn", "Region"),
+            Column("agarform", "Ägarform", value=lambda r: agarform_label(r.get("agarform"))),
+            Column("id", "HSA-id", screen=False),
+            *stats,
+            Column("aktualitet", "Aktualitet", value=_freshness),
+            Column("senaste_operation", "Senaste operation", "date", screen=False),
+        ]
+    else:
+        cols = [
+            Column("namn", "Region"),
+            Column("region_kod", "Länskod", screen=False),
+            Column("antal_enheter", "Antal enheter", "int"),
+            *stats,
+            Column("inaktuell", "Inaktuella enheter", "int"),
+            Column("senaste_operation", "Senaste operation", "date", screen=False),
+        ]
+    if with_distance:
+        cols.append(Column("avstand_km", "Avstånd (km)", "km"))
+    return tuple(cols)
+
+
+def file_stem(result: WaitsResult) -> str:
+    stamp = result.data_date.isoformat() if result.data_date else "utan-data"
+    return f"vantetider_{result.kva}_{result.period}d_{result.level}_{stamp}"
+
+
+def table(result: WaitsResult, rows=None, *, distances: dict[str, float] | None = None,
+          home: str | None = None) -> Table:
+    """The answer as a table. ``rows``: the records to write, in order (the
+    screen passes those its grid shows, sorted and filtered; default all, in
+    the query's order); ``distances`` (HSA-ID -> km) from ``home`` add the
+    distance column."""
+    rows = result.row_records if rows is None else rows
+    if distances is not None:
+        rows = [{**r, "avstand_km": distances.get(r["id"])} for r in rows]
+    level = ("enheter" if result.level == "unit" else "regioner (alla enheters operationer sammanslagna)")
+    title = title_block(
+        kva=result.kva, titel=result.titel, source_text=source_line(result.source, result.data_date, result.period),
+        scope_text=f"Nivå: {level}", filters_text=filters_text(result.filters),
+        suppress_below=result.suppress_below, demo=result.demo,
+        extra=[f"Avstånd från: {home}"] if distances is not None and home else [],
+    )
+    return Table(columns=columns(result.source, result.level, with_distance=distances is not None), rows=rows,
+                 title=title, file_stem=file_stem(result), sheet=f"{result.kva} {result.period} dagar",
+                 suppress_below=result.suppress_below)

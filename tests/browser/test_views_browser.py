@@ -179,14 +179,8 @@ def test_downloads_equal_the_rows_and_columns_on_screen(page):
     assert dl.value.suggested_filename.endswith(".csv")
     assert raw.startswith(b"\xef\xbb\xbf"), "CSV ska vara UTF-8 med BOM"
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    start = next(i for i, r in enumerate(table) if r[: len(headers)] == headers)
-    body = [r for r in table[start + 1:] if any(c.strip() for c in r)]
-    assert len(body) == len(rows)
-    for line, grid_row in zip(body, rows):
-        for field, cell in zip(fields, line):
-            value = grid_row["n_txt"] if field == "n" and grid_row["suppressed"] else grid_row.get(field)
-            parsed = cell if field in {"namn", "region", "agarform", "aktualitet"} else _number(cell)
-            assert _same(parsed, value, field), (field, cell, value)
+    assert table[0][0].startswith("Nationell lägesbild") and any("DEMODATA" in r[0] for r in table[:12] if r)
+    _same_as_screen(table, headers, fields, rows)
 
     with page.expect_download() as dl:
         page.click("#jf-dl-xlsx")
@@ -194,14 +188,26 @@ def test_downloads_equal_the_rows_and_columns_on_screen(page):
     import openpyxl
 
     ws = openpyxl.load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()), read_only=True).worksheets[0]
-    cells = [list(r) for r in ws.iter_rows(values_only=True)]
-    start = next(i for i, r in enumerate(cells) if [str(c) for c in r[: len(headers)]] == headers)
-    body = [r for r in cells[start + 1:] if any(c not in (None, "") for c in r)]
+    cells = [["" if c is None else c for c in r] for r in ws.iter_rows(values_only=True)]
+    _same_as_screen(cells, headers, fields, rows, parse=lambda field, cell: cell)
+
+
+def _same_as_screen(table, headers, fields, rows, parse=None):
+    """The file holds every column of the table definition: the screen's columns
+    under the same headers with the same values, row for row (HSA-id = the grid's id)."""
+    parse = parse or (lambda field, cell: cell if field in {"namn", "region_namn", "agarform", "aktualitet"}
+                      else _number(cell))
+    start = next(i for i, r in enumerate(table) if r and r[0] == headers[0])
+    file_headers = [str(h) for h in table[start]]
+    assert set(headers) <= set(file_headers) and "HSA-id" in file_headers
+    body = [r for r in table[start + 1:] if any(str(c).strip() for c in r)]
     assert len(body) == len(rows)
     for line, grid_row in zip(body, rows):
-        for field, cell in zip(fields, line):
+        cells = dict(zip(file_headers, line))
+        assert cells["HSA-id"] == grid_row["id"]
+        for field, header in zip(fields, headers):
             value = grid_row["n_txt"] if field == "n" and grid_row["suppressed"] else grid_row.get(field)
-            assert _same(cell, value, field), (field, cell, value)
+            assert _same(parse(field, cells[header]), value, field), (field, cells[header], value)
 
 
 def test_every_page_is_served_from_this_host(page):
@@ -254,12 +260,12 @@ HEADER_LAYOUT = """(id) => {
 
 
 @pytest.mark.parametrize("kva,level,expected", [
-    ("CJC", "region", ["Region", "Antal operationer", "Median (dagar)", "90:e percentil (dagar)",
-                       "Andel inom 90 dagar"]),
+    ("CJC", "region", ["Region", "Antal enheter", "Antal operationer", "Median (dagar)", "90:e percentil (dagar)",
+                       "Andel inom 90 dagar", "Inaktuella enheter"]),
     ("CJC", "unit", ["Enhet", "Region", "Ägarform", "Antal operationer", "Median (dagar)",
                      "90:e percentil (dagar)", "Andel inom 90 dagar", "Aktualitet"]),
-    ("NGB", "region", ["Region", "Antal operationer", "Median (dagar)", "90:e percentil (dagar)",
-                       "Andel inom 90 dagar", "Andel ASA 3–4 (365 dagar)", "Avstånd (km)"]),
+    ("NGB", "region", ["Region", "Antal enheter", "Antal operationer", "Median (dagar)", "90:e percentil (dagar)",
+                       "Andel inom 90 dagar", "Andel ASA 3–4 (365 dagar)", "Inaktuella enheter", "Avstånd (km)"]),
     ("NGB", "unit", ["Enhet", "Region", "Ägarform", "Antal operationer", "Median (dagar)",
                      "90:e percentil (dagar)", "Andel inom 90 dagar", "Andel ASA 3–4 (365 dagar)",
                      "Aktualitet", "Avstånd (km)"]),
@@ -299,7 +305,7 @@ def test_logout_from_the_header(page):
 
 
 CUT_CELLS = """(id) => [...document.querySelectorAll('#' + id + ' .ag-center-cols-container .ag-cell')]
-  .filter(c => ['namn', 'region'].includes(c.getAttribute('col-id')))
+  .filter(c => ['namn', 'region_namn'].includes(c.getAttribute('col-id')))
   .map(c => { const inner = c.querySelector('a') || c;
               return {text: c.innerText.trim(), cut: c.scrollWidth > c.clientWidth + 1
                       || inner.scrollWidth > inner.clientWidth + 1}; })"""

@@ -88,7 +88,7 @@ def test_bad_command_line_is_explained_in_swedish(wh):
 def test_status_text_and_json(wh):
     text = run_cli(wh, "status")
     assert text.returncode == 0
-    assert "SPOR (operationer)" in text.stdout and "Senaste inläsningar" in text.stdout
+    assert "Svenskt Perioperativt Register (SPOR)" in text.stdout and "Senaste inläsningar" in text.stdout
     data = json.loads(run_cli(wh, "status", "--json").stdout)
     sources = {s["source"]: s for s in data["sources"]}
     assert sources["spor"]["records"] == 20 and sources["spor"]["files_loaded"] == 1
@@ -133,7 +133,7 @@ def test_bootstrap_loads_demo_once(tmp_path):
     second = run_cli(data_dir, "bootstrap")
     assert second.returncode == 0
     assert time.perf_counter() - started < 20
-    assert "DEMODATA" in second.stdout and "SPOR (operationer)" in second.stdout
+    assert "DEMODATA" in second.stdout and "Svenskt Perioperativt Register (SPOR)" in second.stdout
     assert SnapshotStore(warehouse_dir(data_dir)).published_ids() == snapshots
 
 
