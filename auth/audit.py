@@ -3,6 +3,19 @@
 ``record(db, action, ...)`` writes one entry; ``record_request(action, ...)``
 fills who/where/path/parameters from the current Flask request. Query
 functions serve the Admin page and the CSV export.
+
+Writing. The frequent entries (API calls, exports, logins, logouts) go to a
+per-process :class:`AuditWriter` that inserts them in batches from a
+background thread, at most ``FLUSH_SECONDS`` after the request: one
+transaction of many rows instead of a transaction per request. The rare
+entries that other decisions depend on (failed and throttled logins, denied
+access, role changes) are written at once. Every read of the log (the Admin
+page, the CSV, the login throttle's count) first writes what is pending, and
+so do a graceful worker stop (gunicorn's ``worker_exit``) and the process's
+exit (``atexit``): nothing is lost on a graceful stop. A killed process
+(SIGKILL, OOM) loses at most the last ``FLUSH_SECONDS`` of frequent entries;
+on SQLite (WAL, synchronous=NORMAL) an OS crash or power cut can lose the
+commits since the WAL was last synced (deploy/README.md).
 """
 from __future__ import annotations
 
@@ -10,16 +23,128 @@ import csv
 import io
 import json
 import logging
+import atexit
+import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 
 from auth.db import AuthDB
 from common import format as fmt
 from auth.models import AuditEntry
 
 log = logging.getLogger("lagesbild.audit")
+_INSERT = insert(AuditEntry.__table__)
+FLUSH_SECONDS = 0.2
+#: Entries other decisions depend on (the login throttle counts failures) or
+#: that are rare and weighty: written in the request, never batched.
+IMMEDIATE_ACTIONS = frozenset({"login_failed", "login_throttled", "access_denied", "role_granted",
+                               "role_revoked", "dev_user_saved"})
+MAX_PENDING = 100_000  # a database down for long: keep this many, then drop the oldest (logged)
+
+
+class AuditWriter:
+    """Pending audit rows of one database in this process, written as one
+    transaction per flush (by the process's flusher thread, or by a reader)."""
+
+    def __init__(self, db: AuthDB):
+        self.db = db
+        self._pending: list[dict] = []
+        self._lock = threading.Lock()        # guards _pending
+        self._write_lock = threading.Lock()  # one flush at a time
+
+    def submit(self, row: dict) -> None:
+        with self._lock:
+            self._pending.append(row)
+            if len(self._pending) > MAX_PENDING:
+                dropped = len(self._pending) - MAX_PENDING
+                del self._pending[:dropped]
+                log.error("Granskningsloggen kan inte skrivas; %d äldsta poster kastade", dropped)
+        _ensure_flusher()
+
+    def flush(self) -> int:
+        """Write every pending row now (in the caller's thread). Returns how many."""
+        with self._write_lock:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if not rows:
+                return 0
+            try:
+                with self.db.engine.begin() as connection:
+                    connection.execute(_INSERT, rows)
+            except Exception:
+                with self._lock:
+                    self._pending[:0] = rows  # keep them, in order, for the next try
+                log.exception("Kunde inte skriva %d poster till granskningsloggen; försöker igen", len(rows))
+                raise
+            return len(rows)
+
+
+_writers: dict[int, AuditWriter] = {}
+_writers_lock = threading.Lock()
+_flusher: tuple[int, threading.Thread] | None = None
+
+
+def _ensure_flusher() -> None:
+    """One daemon thread per process flushes every writer each FLUSH_SECONDS
+    (started lazily, so a forked gunicorn worker starts its own)."""
+    global _flusher
+    current = _flusher
+    if current is not None and current[0] == os.getpid() and current[1].is_alive():
+        return
+    with _writers_lock:
+        current = _flusher
+        if current is not None and current[0] == os.getpid() and current[1].is_alive():
+            return
+        thread = threading.Thread(target=_flush_loop, name="audit-writer", daemon=True)
+        _flusher = (os.getpid(), thread)
+        thread.start()
+
+
+def _flush_loop() -> None:
+    import time
+
+    while True:
+        time.sleep(FLUSH_SECONDS)
+        flush_all()
+
+
+def writer_for(db: AuthDB) -> AuditWriter:
+    w = _writers.get(id(db))
+    if w is None or w.db is not db:
+        with _writers_lock:
+            w = _writers.get(id(db))
+            if w is None or w.db is not db:
+                w = _writers[id(db)] = AuditWriter(db)
+    return w
+
+
+def flush(db: AuthDB) -> None:
+    """Write what is pending for this database (before reading the log)."""
+    w = _writers.get(id(db))
+    if w is not None and w.db is db:
+        w.flush()
+
+
+def forget(db: AuthDB) -> None:
+    """Write what is pending and drop the writer (the database is being disposed)."""
+    flush(db)
+    with _writers_lock:
+        w = _writers.get(id(db))
+        if w is not None and w.db is db:
+            del _writers[id(db)]
+
+
+@atexit.register
+def flush_all() -> None:
+    """Write every process-local pending row (gunicorn worker_exit, atexit)."""
+    for w in list(_writers.values()):
+        try:
+            w.flush()
+        except Exception:  # noqa: BLE001 - logged in flush
+            pass
 STOCKHOLM = fmt.STOCKHOLM
 
 # Swedish labels for the Admin page and the CSV.
@@ -80,16 +205,21 @@ def record(db: AuthDB, action: str, *, actor: str | None = None, actor_name: str
            params: dict | None = None, format: str | None = None, status: int | None = None,
            detail: str | None = None, remote_addr: str | None = None,
            at: datetime | None = None) -> None:
-    """Write one audit entry. Failure to audit is logged loudly and re-raised."""
-    entry = AuditEntry(
+    """Audit one entry: at once for IMMEDIATE_ACTIONS (a failure is logged
+    loudly and re-raised), else through the process's batching writer (see
+    the module docstring). Core inserts, no ORM unit of work."""
+    row = dict(
         at=at or datetime.now(timezone.utc), actor=actor, actor_name=actor_name, action=action,
         subject=(subject or None) and subject[:200], method=method, path=(path or None) and path[:500],
         params=json.dumps(params, ensure_ascii=False, sort_keys=True) if params else None,
         format=format, status=status, detail=detail, remote_addr=remote_addr,
     )
+    if action not in IMMEDIATE_ACTIONS:
+        writer_for(db).submit(row)
+        return
     try:
-        with db.session() as s:
-            s.add(entry)
+        with db.engine.begin() as connection:
+            connection.execute(_INSERT, row)
     except Exception:
         log.exception("Kunde inte skriva granskningsloggen (action=%s, path=%s)", action, path)
         raise
@@ -128,6 +258,7 @@ def record_request(action: str, *, status: int | None = None, detail: str | None
 def recent(db: AuthDB, limit: int = 200, action: str | None = None, actor: str | None = None,
            since: datetime | None = None, until: datetime | None = None, text: str | None = None) -> list[AuditRow]:
     """Newest first."""
+    flush(db)
     q = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if action:
         q = q.where(AuditEntry.action == action)
@@ -149,6 +280,7 @@ def recent(db: AuthDB, limit: int = 200, action: str | None = None, actor: str |
 
 def count_since(db: AuthDB, action: str, since: datetime, subject: str | None = None,
                 remote_addr: str | None = None) -> int:
+    flush(db)
     q = select(func.count(AuditEntry.id)).where(AuditEntry.action == action, AuditEntry.at >= since)
     if subject is not None:
         q = q.where(AuditEntry.subject == subject)

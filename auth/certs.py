@@ -228,23 +228,65 @@ def identify(header_value: str | None, cas: list[x509.Certificate],
 
 
 class VerifiedCache:
-    """Remembers certificates that passed every check, so a page's dozens of
-    requests do not repeat the signature check. Only successes are kept; the
-    validity window is checked again on every hit; the trusted CAs never
-    change while the process runs (a CA file change needs a restart)."""
+    """Remembers certificates that passed every check, keyed by the forwarded
+    header's SHA-256 (the certificate's fingerprint and nothing else), so a
+    page's dozens of requests do not repeat the parse and signature check
+    (~4 ms of CPU each).
 
-    def __init__(self, cas: list[x509.Certificate], size: int = 1024):
+    - Only successes are kept.
+    - A hit is honoured for at most ``max_age`` seconds after the check and
+      never outside the certificate's validity window (checked on every hit).
+    - ``ca_file``: its (inode, size, mtime) is compared on every call; when
+      the file changes, the CAs are read again and every cached verdict is
+      dropped, so a CA taken out of the file stops logging anyone in at once.
+      A file that cannot be read then trusts no one (logged) until it is fixed.
+    """
+
+    def __init__(self, cas: list[x509.Certificate], size: int = 1024, max_age: float = 300.0,
+                 ca_file: Path | str | None = None):
         import threading
         from collections import OrderedDict
 
         self.cas = cas
         self.size = size
+        self.max_age = max_age
+        self.ca_file = Path(ca_file) if ca_file else None
+        self._ca_stamp = self._stamp()
         self._lock = threading.Lock()
-        self._items: "OrderedDict[str, tuple[CertIdentity, datetime]]" = OrderedDict()
+        self._items: "OrderedDict[str, tuple[CertIdentity, datetime, datetime]]" = OrderedDict()
+
+    def _stamp(self):
+        if self.ca_file is None:
+            return None
+        try:
+            st = self.ca_file.stat()
+        except OSError:
+            return ("missing",)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _check_ca_file(self) -> None:
+        stamp = self._stamp()
+        if stamp == self._ca_stamp:
+            return
+        with self._lock:
+            if stamp == self._ca_stamp:
+                return
+            try:
+                cas = load_ca_file(self.ca_file)
+            except CAFileError:
+                import logging
+
+                logging.getLogger("lagesbild.auth").exception(
+                    "SITHS-utfärdarfilen %s kunde inte läsas efter en ändring; ingen betros tills den är rättad",
+                    self.ca_file)
+                cas = []
+            self.cas, self._ca_stamp = cas, stamp
+            self._items.clear()
 
     def identify(self, header_value: str | None, now: datetime | None = None) -> CertIdentity:
         import hashlib
 
+        self._check_ca_file()
         now = now or datetime.now(timezone.utc)
         key = hashlib.sha256((header_value or "").encode("utf-8", "surrogatepass")).hexdigest()
         with self._lock:
@@ -252,13 +294,16 @@ class VerifiedCache:
             if hit is not None:
                 self._items.move_to_end(key)
         if hit is not None:
-            ident, not_before = hit
-            if not_before <= now <= ident.not_after:
+            ident, not_before, checked_at = hit
+            fresh = (now - checked_at).total_seconds() <= self.max_age
+            if fresh and not_before <= now <= ident.not_after:
                 return ident
+            with self._lock:
+                self._items.pop(key, None)
         cert = parse_forwarded_certificate(header_value)
         ident = verify_client_certificate(cert, self.cas, now)
         with self._lock:
-            self._items[key] = (ident, cert.not_valid_before_utc)
+            self._items[key] = (ident, cert.not_valid_before_utc, now)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return ident

@@ -26,7 +26,7 @@ class AuthState:
         if self.verified is None and self.cas:
             from auth.certs import VerifiedCache
 
-            self.verified = VerifiedCache(self.cas)
+            self.verified = VerifiedCache(self.cas, ca_file=getattr(self.settings, "siths_ca_file", None))
 
     @property
     def mode(self) -> str:

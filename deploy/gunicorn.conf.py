@@ -57,3 +57,10 @@ def post_worker_init(worker):
     from app import warm_up
 
     warm_up(worker.wsgi)
+
+
+def worker_exit(server, worker):
+    """A worker stopping gracefully writes the audit entries still pending in it."""
+    from auth import audit
+
+    audit.flush_all()

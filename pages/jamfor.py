@@ -21,7 +21,7 @@ from components import ids
 from components import url_state as us
 from data import files, geo, queries
 from data.questions import waits
-from data.context import get_settings, get_warehouse
+from data.context import cached, get_settings, get_warehouse
 from data.warehouse import NoData
 
 dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför enheter – Nationell lägesbild",
@@ -67,18 +67,30 @@ def table_data(wh, state: us.ViewState) -> dict:
     question's answer, its columns (data/questions/waits.py) and the grid rows."""
     kva = state.kva
     source = queries.source_for(kva)
-    result = waits.waits_table(
-        wh, kva, state.period, state.level, state.filters.for_source(source),
-        suppress_below=_suppress_below(), stale_days=_stale_days(),
-    )
+    filters = state.filters.for_source(source)
+    result = waits.waits_table(wh, kva, state.period, state.level, filters,
+                               suppress_below=_suppress_below(), stale_days=_stale_days())
+    grid, distances = _grid_rows(wh, kva, state.period, state.level, filters, state.hem,
+                                 _suppress_below(), _stale_days())
+    columns = waits.columns(source, state.level, with_distance=distances is not None)
+    return {"result": result, "rows": grid, "columns": columns, "distances": distances,
+            "origin": hem_origin(wh, state.hem)}
+
+
+@cached
+def _grid_rows(wh, kva, period, level, filters, hem, suppress_below, stale_days):
+    """(grid rows, distances or None) of a table view, kept in the result cache
+    per snapshot: the Swedish display texts of ~300 rows cost ~1 ms a request."""
+    result = waits.waits_table(wh, kva, period, level, filters, suppress_below=suppress_below,
+                               stale_days=stale_days)
     records = result.row_records  # the query's own records: no pandas on the way to the grid
-    origin = hem_origin(wh, state.hem)
+    origin = hem_origin(wh, hem)
     # A home without a position (unknown town) gives no distance column; the view says why.
     distances = geo.distances_km(records, origin) if origin is not None else None
-    columns = waits.columns(source, state.level, with_distance=distances is not None)
-    grid = cols.grid_rows(records, columns, level=state.level, kva=kva, suppress_below=result.suppress_below,
+    columns = waits.columns(result.source, level, with_distance=distances is not None)
+    grid = cols.grid_rows(records, columns, level=level, kva=kva, suppress_below=result.suppress_below,
                           stale_days=result.stale_days, distances=distances)
-    return {"result": result, "rows": grid, "columns": columns, "origin": origin, "distances": distances}
+    return grid, distances
 
 
 def _state_from_inputs(kva, period, level, asa, prio, narkos, hem, sort=None, filter_model=None) -> us.ViewState:

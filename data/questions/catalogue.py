@@ -9,13 +9,14 @@ import pandas as pd
 
 from data import reference
 from data.context import cached
-from data.questions.lookups import groups_with_data, is_demo, to_date
+from data.questions.lookups import groups_with_data, is_demo, per_snapshot, to_date
 from data.warehouse import Warehouse
 
 
-@cached
+@per_snapshot
 def meta(wh: Warehouse) -> dict:
-    """What is loaded: per source data date and record count, files, demo flag, snapshot id."""
+    """What is loaded: per source data date and record count, files, demo flag, snapshot id.
+    Memoised in the process per snapshot: every page's frame and /api/v1/meta ask it."""
     sources = []
     for source, d, records_, files, last in wh.rows(
         "SELECT source, data_date, records, files_loaded, last_loaded_at FROM sources ORDER BY source"

@@ -115,3 +115,62 @@ def test_verified_cache_rechecks_validity_and_never_caches_failures(pki, cas):
     cache.identify(pki.header("valid_other_person"))
     cache.identify(pki.header("valid"))
     assert len(cache._items) == 2
+
+
+def test_cache_refuses_a_certificate_that_expired_after_it_was_cached(tmp_path, pki):
+    """Valid when cached, expired a second later: the hit is not honoured."""
+    from datetime import datetime, timezone
+
+    from tests.auth.pki import make_ca, make_leaf
+
+    ca_key, ca_cert = make_ca()
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(pem(ca_cert), encoding="ascii")
+    now = datetime.now(timezone.utc)
+    leaf = make_leaf(ca_key, ca_cert, not_before=now - timedelta(days=1), not_after=now + timedelta(seconds=30))
+    cache = certs.VerifiedCache(certs.load_ca_file(ca_file), ca_file=ca_file)
+    first = cache.identify(header(leaf), now=now)
+    assert cache.identify(header(leaf), now=now + timedelta(seconds=10)) is first  # a hit
+    with pytest.raises(certs.CertificateRejected) as info:
+        cache.identify(header(leaf), now=now + timedelta(seconds=31))
+    assert info.value.reason == "expired"
+
+
+def test_cache_verdicts_live_a_few_minutes_at_most(pki, cas):
+    cache = certs.VerifiedCache(cas, max_age=300)
+    first = cache.identify(pki.header("valid"), now=NOW)
+    assert cache.identify(pki.header("valid"), now=NOW + timedelta(seconds=299)) is first
+    again = cache.identify(pki.header("valid"), now=NOW + timedelta(seconds=301))  # checked afresh
+    assert again is not first and again == first
+
+
+def test_cache_refuses_a_certificate_after_the_ca_file_changes(tmp_path, pki):
+    """A CA taken out of the file stops logging anyone in at once, cached or not."""
+    import os
+
+    from tests.auth.pki import make_ca
+
+    ca_file = tmp_path / "siths-ca.pem"
+    ca_file.write_text(pki.ca_file.read_text())
+    cache = certs.VerifiedCache(certs.load_ca_file(ca_file), ca_file=ca_file)
+    assert cache.identify(pki.header("valid")).hsa_id == HSA_ID
+    _, other_ca = make_ca(x509_name("Annan utfärdare"))
+    ca_file.write_text(pem(other_ca), encoding="ascii")
+    os.utime(ca_file, ns=(1, 1))  # a different mtime even on a coarse clock
+    with pytest.raises(certs.CertificateRejected) as info:
+        cache.identify(pki.header("valid"))
+    assert info.value.reason == "untrusted_issuer"
+    # Put back: trusted again.
+    ca_file.write_text(pki.ca_file.read_text())
+    assert cache.identify(pki.header("valid")).hsa_id == HSA_ID
+    # A broken file trusts no one until it is fixed.
+    ca_file.write_text("trasig")
+    with pytest.raises(certs.CertificateRejected):
+        cache.identify(pki.header("valid"))
+
+
+def x509_name(cn: str):
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
