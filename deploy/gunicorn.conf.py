@@ -25,8 +25,11 @@ graceful_timeout = 30
 keepalive = 5
 
 # Recycle workers now and then so a slow leak can never grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Not too often: a worker's start (app, warm-up, per-snapshot look-ups) costs
+# 1–2 s of CPU, and at 500 requests/s a limit of 2 000 recycled each worker
+# every few seconds (benchmarks/bench_load.py: a quarter of the throughput).
+max_requests = 50000
+max_requests_jitter = 5000
 
 # A SITHS certificate as URL-encoded PEM is 3–5 kB; leave room for it.
 limit_request_field_size = 16384

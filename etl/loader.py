@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import os
 import shutil
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -134,6 +136,7 @@ def load_paths(
                         del items
                 t = time.perf_counter()
                 phases["files"] = t - started
+                stop_after("files")
                 if changed:
                     replaced, cancelled = file_loader.merge_registers()
                     t = _lap(phases, "merge", t)
@@ -215,7 +218,20 @@ def _read_ahead(pool, prepare, todo):
 def _lap(phases: dict, name: str, since: float) -> float:
     now = time.perf_counter()
     phases[name] = now - since
+    stop_after(name)
     return now
+
+
+STOP_AFTER_ENV = "LAGESBILD_ETL_STOP_AFTER"
+
+
+def stop_after(phase: str) -> None:
+    """A diagnostic hook, inert unless ``LAGESBILD_ETL_STOP_AFTER`` names this
+    phase (files, merge, sort, summaries, checkpoint, close): the loader then
+    stops itself (SIGSTOP) right after it, so a test or an operator can kill
+    it at exactly that point and see that the published snapshot is untouched."""
+    if os.environ.get(STOP_AFTER_ENV) == phase:
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _size(path: Path) -> int:

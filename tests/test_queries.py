@@ -532,6 +532,8 @@ def test_unit_vtd_measures_match_pandas(worlds):
 
 
 def test_results_are_cached_per_snapshot(tmp_path):
+    """A repeated question is answered without asking the warehouse; a new
+    snapshot is asked again (the cache key holds the snapshot id)."""
     from tests.conftest import make_settings
     from app import create_app
 
@@ -542,10 +544,17 @@ def test_results_are_cached_per_snapshot(tmp_path):
         from data.context import get_warehouse
 
         wh = get_warehouse()
+        asked = []
+        real_rows = wh.rows
+        wh.rows = lambda sql, params=None: (asked.append(sql), real_rows(sql, params))[1]
         first = Q.waits_table(wh, "NGB", 30).records()[0]
+        assert asked, "the first question reaches the warehouse"
+        before = len(asked)
         assert Q.waits_table(wh, "NGB", 30).records()[0] == first
+        assert len(asked) == before, "the repeated question must come from the cache"
         build_warehouse(data_dir, pd.DataFrame([unit(U[0])]), pd.DataFrame([op(U[0], "NGB01", 0, 20)] * 6))
         second = Q.waits_table(wh, "NGB", 30).records()[0]
+        assert len(asked) > before, "a new snapshot is asked again"
         assert first["median"] == 10.0 and second["median"] == 20.0 and second["n"] == 6
 
 

@@ -21,11 +21,43 @@ class PageRecorder:
         self.console_errors: list[str] = []
         self.requests: list[str] = []
         self.failed: list[str] = []
+        self.dash_in_flight = 0   # Dash callback requests sent and not yet answered
+        self.dash_done = 0        # ... answered (or failed) since the page was opened
         page.add_init_script(CSP_PROBE)
+        page.on("request", self._sent)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
         page.on("request", lambda req: self.requests.append(req.url))
         page.on("requestfailed", lambda req: self.failed.append(f"{req.url} {req.failure}"))
+
+    @staticmethod
+    def _is_callback(req) -> bool:
+        return urlparse(req.url).path.endswith("/_dash-update-component")
+
+    def _sent(self, req):
+        if self._is_callback(req):
+            self.dash_in_flight += 1
+
+    def _ended(self, req):
+        if self._is_callback(req):
+            self.dash_in_flight -= 1
+            self.dash_done += 1
+
+    def dash_idle(self, since: int = 0, timeout_s: float = 15) -> None:
+        """Wait for the event "every Dash callback sent so far has been answered,
+        and more than ``since`` have been": after it nothing the page asked for
+        can still change the view. (Playwright delivers request events while
+        it waits, hence the short waits in between.)"""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while not (self.dash_in_flight == 0 and self.dash_done > since):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Dash-anropen blev inte klara ({self.dash_in_flight} pågår, "
+                                     f"{self.dash_done} klara)")
+            self.page.wait_for_timeout(20)
 
     def _console(self, msg):
         if msg.type == "error":

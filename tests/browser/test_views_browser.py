@@ -61,7 +61,7 @@ def pick_kva(page, text: str, option: str):
     search.press_sequentially(text, delay=60)
     opt = page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(rf"^{option} – "))
     opt.first.wait_for()
-    page.wait_for_timeout(700)  # suggestions for "kn" and "knä" may both arrive; let them settle
+    page.recorder.dash_idle()  # the suggestions for every keystroke have arrived
     opt.first.click()
     page.wait_for_function(f"() => document.querySelector('#jf-kva-value').innerText.startsWith('{option} ')")
 
@@ -164,7 +164,7 @@ def test_downloads_equal_the_rows_and_columns_on_screen(page):
     page.goto(url)
     rows = wait_rows(page, lambda rs: rs and all(r["agarform"] == "offentlig" for r in rs),
                      "rader filtrerade på ägarform enligt adressen")
-    page.wait_for_timeout(300)
+    page.recorder.dash_idle()  # every callback of the page load has answered
     assert grid_rows(page) == rows, "filtret från adressen ska ligga kvar"
     assert "offentlig" in unquote(page.url)
     ns = [r["n"] for r in rows if r["n"] is not None]
@@ -372,6 +372,6 @@ def test_back_link_on_the_unit_page_returns_to_the_same_table_view(page):
     page.go_back()
     page.wait_for_url(re.compile(r"/\?"))
     again = wait_rows(page, lambda rs: rs and all(r["agarform"] == "offentlig" for r in rs))
-    page.wait_for_timeout(500)
+    page.recorder.dash_idle()  # every callback of the navigation has answered
     assert [r["id"] for r in grid_rows(page)] == [r["id"] for r in again] == [r["id"] for r in rows]
     assert query(page) == table
