@@ -43,8 +43,11 @@ test: system-deps test-venv
 ## Reproducible measurements with a naive baseline side by side (see benchmarks/README.md).
 BENCH_DIR ?= /tmp/lagesbild-bench
 bench: test-venv
+	PYTHON=$(PYTHON) bash scripts/system-deps.sh bench
 	$(PY) benchmarks/bench_etl.py --workdir $(BENCH_DIR)
 	$(PY) benchmarks/bench_app.py --delivery $(BENCH_DIR)/delivery
+	$(PY) benchmarks/bench_api.py --delivery $(BENCH_DIR)/delivery
+	$(PY) benchmarks/bench_load.py --delivery $(BENCH_DIR)/delivery
 
 clean:
 	rm -rf $(VENV) .pytest_cache

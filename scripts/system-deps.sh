@@ -3,16 +3,20 @@
 #   chromium + chromium-driver   the browser tests (Playwright drives Debian's Chromium)
 #   postgresql                   a throwaway PostgreSQL cluster for the app-database tests
 #   python3-venv                 the virtual environment, when the Python lacks ensurepip
-# Usage: scripts/system-deps.sh [test|run]
+#   wrk                          the load benchmark (make bench)
+# Usage: scripts/system-deps.sh [test|run|bench]
 # As root it installs with apt-get; otherwise it uses passwordless sudo when
 # there is one, and else stops at once naming the one command to run.
 set -euo pipefail
 what="${1:-test}"
 need=()
-if [ "$what" = "test" ]; then
+if [ "$what" = "test" ] || [ "$what" = "bench" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fi
+if [ "$what" = "bench" ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
 fi
 PY="${PYTHON:-python3}"
 if ! "$PY" -c "import venv, ensurepip" >/dev/null 2>&1; then

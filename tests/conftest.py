@@ -1,6 +1,7 @@
 """Shared fixtures. Every test gets its own data directory under tmp_path."""
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -23,11 +24,25 @@ def make_settings(data_dir: Path, **overrides):
     return load_settings(env)
 
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's chromium (.ci/run installs it)
+CHROMIUM = os.environ.get("LAGESBILD_TEST_CHROMIUM", "/usr/bin/chromium")  # Debian's (make test installs it)
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+
+class BrowserMissing(AssertionError):
+    """Chromium is not installed: every browser test fails (never skips, never errors)."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A browser test whose browser is missing is reported as a failed test,
+    not as a setup error: the run is red and says why."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "setup" and call.excinfo is not None and call.excinfo.errisinstance(BrowserMissing):
+        report.when = "call"
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +54,9 @@ def browser():
     files on the same worker."""
     from playwright.sync_api import sync_playwright
 
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        raise BrowserMissing(f"Chromium saknas ({CHROMIUM}): kör make test, som installerar Debians chromium "
+                             "och chromium-driver (scripts/system-deps.sh).")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
