@@ -140,8 +140,8 @@ def build_mix(base: str, session: requests.Session, hdr: dict, groups: list[str]
     return lines
 
 
-def run_wrk(url: str, script: Path, args: list[str], duration: int, connections: int) -> dict:
-    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", str(script),
+def run_wrk(url: str, script: Path, args: list[str], duration: int, connections: int, threads: int = 2) -> dict:
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", str(script),
            url, *(["--", *args] if args else [])]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     if out.returncode != 0:
