@@ -19,11 +19,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 from common import format as fmt
-from data.tables import NUMERIC_KINDS, Column
+from data.tables import NUMERIC_KINDS, WITHHELD, Column
 
 SUPPRESSED_TIP = (
     "Färre än {k} operationer: statistiken visas inte, för att skydda patienternas "
     "anonymitet och undvika slumpmässiga värden."
+)
+WITHHELD_TIP = (
+    "Antalet och andelarna visas inte här, så att ett litet antal vid en annan enhet (eller region) inte kan "
+    "räknas fram ur regionens (eller rikets) summa."
 )
 STALE_TIP = "Inga operationer inlästa de senaste {d} dagarna före datadatum: uppgifterna kan vara inaktuella."
 
@@ -39,7 +43,7 @@ _TEXT_FILTER = {
 
 
 STAT_KEYS = ("n", "median", "p90", "andel_inom_90", "asa34_andel")
-_TEXT = {"count": lambda v, r, k: fmt.fmt_n(v, r.get("suppressed"), k), "int": lambda v, r, k: fmt.fmt_int(v),
+_TEXT = {"count": lambda v, r, k: WITHHELD if r.get("n_suppressed") else fmt.fmt_n(v, r.get("suppressed"), k), "int": lambda v, r, k: fmt.fmt_int(v),
          "days": lambda v, r, k: fmt.fmt_days(v), "share": lambda v, r, k: fmt.fmt_share(v),
          "km": lambda v, r, k: fmt.fmt_km(v)}
 
@@ -118,6 +122,8 @@ def grid_rows(rows: Sequence[dict], columns: Sequence[Column], *, level: str, kv
             row["namn"] = r.get("namn") or row["id"]
         if suppressed:
             row["suppressed_tip"] = SUPPRESSED_TIP.format(k=suppress_below)
+        elif r.get("n_suppressed"):
+            row["suppressed_tip"] = WITHHELD_TIP
         if level == "unit":
             if r.get("inaktuell"):
                 row["stale_tip"] = STALE_TIP.format(d=stale_days)

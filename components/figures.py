@@ -160,7 +160,8 @@ def trend_figure(
         return empty_figure("Inga operationer under perioden.")
     data: list[dict] = []
     x = _month_dates(unit["month"])
-    n_values = [0 if fmt.is_missing(v) else int(v) for v in unit["n"]]
+    # A suppressed month's count is None in the question's records: no bar, "<5" in the hover.
+    n_values = [None if fmt.is_missing(v) else int(v) for v in unit["n"]]
     n_text = [fmt.fmt_n(v, bool(s), suppress_below) for v, s in zip(unit["n"], unit["suppressed"])]
     # n bars on the base axis (right side) so that the wait lines, on the
     # overlaying axis, are drawn on top of them.
@@ -196,7 +197,7 @@ def trend_figure(
             hovertemplate="%{customdata}<extra>Riket</extra>", yaxis="y2",
         ))
     layout = base_layout(title, height=420)
-    max_n = max(n_values) if n_values else 0
+    max_n = max((v for v in n_values if v is not None), default=0)
     max_wait = max((v for t in data[1:] for v in t["y"] if v is not None), default=0)
     # Round ticks (0, 50, 100 … days; 0, 250, 500 … operations) on shared grid lines.
     wait_axis, n_axis = aligned_axes(max_wait, max_n)
@@ -221,33 +222,43 @@ def short_label(label: str, limit: int = LABEL_LIMIT) -> str:
     return cut.rstrip(" ,(–-") + "…"
 
 
-def share_bar_figure(labels: list[str], counts: list[int], *, title: str | None = None,
+def share_bar_figure(labels: list[str], counts: list, shares: list, *, title: str | None = None,
                      suppress_below: int = 5, height: int | None = None) -> dict:
     """Horizontal bars of shares (a mix: KVÅ groups, ASA classes, priorities, anaesthesia).
 
-    Shares are of the total; the hover shows the full label, the share and the
-    count ("<5" for small counts). Long labels are shortened on the axis so
-    that the bars keep their width.
+    ``counts`` and ``shares`` come from the question, already suppressed
+    (data/suppression.py): a hidden part (None) has no bar and its hover says
+    "färre än 5 eller dold", never a number. The hover shows the full label;
+    long labels are shortened on the axis so that the bars keep their width.
+    Labels are text, never markup (Plotly renders HTML in hovers and ticks).
     """
-    total = sum(int(c) for c in counts)
-    if total == 0:
-        return empty_figure("Inga operationer att visa.", height=height or 200)
-    shares = [int(c) / total for c in counts]
-    text = [fmt.fmt_share(s) for s in shares]
-    hover = [f"{label}: {fmt.fmt_share(s)} ({fmt.fmt_n(c, False, suppress_below)} operationer)"
-             for label, s, c in zip(labels, shares, counts)]
-    labels = [short_label(label) for label in labels]
+    missing = [c is None or fmt.is_missing(c) for c in counts]
+    if not any(c for c, m in zip(counts, missing) if not m):
+        if not any(missing):
+            return empty_figure("Inga operationer att visa.", height=height or 200)
+        if all(s is None or fmt.is_missing(s) for s in shares):
+            return empty_figure(f"Färre än {suppress_below} operationer: fördelningen visas inte.",
+                                height=height or 200)
+    labels = [plain_text(label) for label in labels]
+    hidden = [s is None or fmt.is_missing(s) for s in shares]
+    text = ["" if h else fmt.fmt_share(s) for s, h in zip(shares, hidden)]
+    hover = [
+        f"{label}: färre än {suppress_below} operationer eller dold (så att inget litet antal kan räknas fram)"
+        if h else f"{label}: {fmt.fmt_share(s)} ({fmt.fmt_int(c)} operationer)"
+        for label, s, c, h in zip(labels, shares, counts, hidden)
+    ]
+    short = [short_label(label) for label in labels]
     # Bars in percent (0-100) so that the axis reads "50 %" (Swedish: a space
     # before the sign; d3's ".0%" gives "50%"), with round steps of 10-25 %.
-    percent = [100 * s for s in shares]
+    percent = [None if h else 100 * float(s) for s, h in zip(shares, hidden)]
     data = [dict(
-        type="bar", x=percent, y=labels, orientation="h", marker=dict(color=COLORS["bars"]), text=text,
+        type="bar", x=percent, y=short, orientation="h", marker=dict(color=COLORS["bars"]), text=text,
         textposition="outside", cliponaxis=False, customdata=hover,
         hovertemplate="%{customdata}<extra></extra>",
     )]
-    layout = base_layout(title, height=height or max(160, 48 + 30 * len(labels)))
+    layout = base_layout(title, height=height or max(160, 48 + 30 * len(short)))
     layout["hovermode"] = "closest"
-    top = min(100.0, max(percent) * 1.25 + 5)  # room for the text beside the longest bar
+    top = min(100.0, max((p for p in percent if p is not None), default=0) * 1.25 + 5)
     step = 25 if top > 60 else 20 if top > 40 else 10
     layout["xaxis"] = dict(range=[0, top], tick0=0, dtick=step, tickmode="linear", ticksuffix=" %",
                            tickformat="d", gridcolor="#e9ecef", showgrid=True, zeroline=False)
@@ -255,6 +266,14 @@ def share_bar_figure(labels: list[str], counts: list[int], *, title: str | None 
     layout["margin"].update(l=16)
     layout["showlegend"] = False
     return {"data": data, "layout": layout}
+
+
+def plain_text(text) -> str:
+    """Text from loaded files shown in a chart: markup characters escaped
+    (Plotly renders a subset of HTML in hovers and labels)."""
+    import html
+
+    return html.escape(str(text if text is not None else ""), quote=False)
 
 
 def vtd_figure(df: pd.DataFrame, *, title: str | None = None) -> dict:
@@ -265,7 +284,8 @@ def vtd_figure(df: pd.DataFrame, *, title: str | None = None) -> dict:
     if df is None or len(df) == 0:
         return empty_figure("Enheten rapporterar inte till väntetidsdatabasen för gruppen.")
     x = _month_dates(df["period"])
-    ints = lambda col: [int(v) for v in df[col]]  # noqa: E731 - JSON-safe ints
+    # JSON-safe ints; a hidden small count (NaN from the question) is a gap.
+    ints = lambda col: [None if fmt.is_missing(v) else int(v) for v in df[col]]  # noqa: E731
     data = [
         dict(type="bar", x=x, y=ints("genomforda"), name="Genomförda under månaden",
              marker=dict(color=COLORS["volume"]), hovertemplate="%{y:,.0f}<extra>Genomförda</extra>"),

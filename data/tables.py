@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 KINDS = ("text", "count", "int", "days", "share", "km", "date")
 NUMERIC_KINDS = ("count", "int", "days", "share", "km")
 PRODUCT_TITLE = "Nationell lägesbild – väntetider till operation"
+#: A count withheld (secondary suppression) so that a small count elsewhere cannot be derived.
+WITHHELD = "dold"
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,13 @@ class Table:
 
     def cell(self, row: Mapping, column: Column):
         """The value a file writes for a cell: unrounded numbers, None for a
-        missing or suppressed statistic, "<k" for a suppressed small count."""
+        missing or suppressed statistic, "<k" for a suppressed small count,
+        "dold" for a count withheld so that another row's cannot be derived."""
         value = column.get(row)
-        if column.kind == "count" and row.get("suppressed") and isinstance(value, (int, float)) \
-                and 0 < value < self.suppress_below:
+        if column.kind == "count" and row.get("n_suppressed") and value is None:
+            return WITHHELD
+        if column.kind == "count" and row.get("suppressed") and (
+                value is None or (isinstance(value, (int, float)) and 0 < value < self.suppress_below)):
             return f"<{self.suppress_below}"
         return value
 
@@ -84,7 +89,9 @@ def title_block(*, kva: str, titel: str | None, source_text: str, scope_text: st
         scope_text,
         f"Filter: {filters_text}",
         *extra,
-        f"Färre än {suppress_below} operationer: ingen statistik visas (antal anges som <{suppress_below}).",
+        f"Färre än {suppress_below} operationer: ingen statistik visas (antal anges som <{suppress_below}). "
+        f"Antal som anges som {WITHHELD} (och deras andelar) visas inte, så att ett litet antal inte kan "
+        "räknas fram ur summor.",
         "Värdena är oavrundade. Väntetid i dagar; andelar som bråktal (0,46 = 46 %).",
     ]
     if demo:

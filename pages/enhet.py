@@ -104,13 +104,16 @@ def layout(hsa_id: str | None = None, **query):
         ("Region", info.get("region_namn") or info.get("region_kod") or fmt.MISSING),
         ("Ägarform", vocab.agarform_label(info.get("agarform"))),
     ]
-    mix = queries.unit_group_mix(wh, hsa_id, 365)
+    mix = queries.unit_group_mix(wh, hsa_id, 365, settings.suppress_below)
     if len(mix):
         top = mix.head(12)
         labels = [f"{g} {t or ''}".strip() for g, t in zip(top["kva_grupp"], top["titel"])]
-        mix_fig = figures.share_bar_figure(labels, list(top["n"]), suppress_below=settings.suppress_below)
-        mix_note = (f"Andel av enhetens {fmt.fmt_int(int(mix['n'].sum()))} operationer (ej akuta) de senaste "
-                    f"365 dagarna före respektive källas datadatum; de {len(top)} vanligaste grupperna.")
+        mix_fig = figures.share_bar_figure(labels, _plain(top["n"]), _plain(top["andel"]),
+                                           suppress_below=settings.suppress_below)
+        shown_total = sum(n for n in _plain(mix["n"]) if n is not None)
+        mix_note = (f"Andel av enhetens operationer (ej akuta) de senaste 365 dagarna före respektive källas "
+                    f"datadatum; de {len(top)} vanligaste grupperna"
+                    + (f" ({fmt.fmt_int(shown_total)} operationer i de grupper som visas)." if shown_total else "."))
     else:
         mix_fig = figures.empty_figure("Inga operationer de senaste 365 dagarna.")
         mix_note = "Enheten har inga operationer de senaste 365 dagarna."
@@ -191,10 +194,13 @@ def update_trend(kva, unit):
     own, region, nation = queries.unit_trends(wh, kva, hsa_id, region_kod, suppress_below=k)
     fig = figures.trend_figure(own.month_records, nation.month_records, region.month_records if region else None,
                                unit_label="Enheten", region_label=region_label, suppress_below=k)
-    total = sum(m["n"] for m in own.month_records)
+    shown = [m["n"] for m in own.month_records if m["n"] is not None]
+    hidden = sum(1 for m in own.month_records if m["n"] is None)
+    # The total holds only the months shown, so it cannot give a hidden month away.
     text = (f"{kva} – {own.titel or ''} · {vocab.source_line(own.source, own.data_date)} · "
-            f"{fmt.fmt_int(total)} operationer under de 18 månaderna. Månader med färre än {k} operationer "
-            "visas utan median och percentil.")
+            f"{fmt.fmt_int(sum(shown))} operationer under de månader som visas"
+            + (f" ({hidden} månader med färre än {k} operationer visas utan antal, median och percentil)."
+               if hidden else "."))
     return fig, text, f"?kva={quote(kva)}" + (f"&fran={quote(unit['fran'], safe='')}" if unit.get("fran") else "")
 
 
@@ -204,6 +210,16 @@ clientside_callback(
     Input(EH_STATE, "data"),
     prevent_initial_call=True,
 )
+
+
+def _count(value, k: int) -> str:
+    """A wait-time-database count; hidden (small) ones as "färre än 5"."""
+    return f"färre än {k}" if fmt.is_missing(value) else fmt.fmt_int(value)
+
+
+def _plain(values) -> list:
+    """A nullable pandas column as Python values (None where hidden)."""
+    return [None if fmt.is_missing(v) else v.item() if hasattr(v, "item") else v for v in values]
 
 
 CASE_MIX_TITLES = {
@@ -237,17 +253,19 @@ def update_mix_and_vtd(kva, unit):
     wh = get_warehouse()
     settings = get_settings()
     hsa_id = unit["id"]
-    mix = queries.unit_case_mix(wh, hsa_id, kva, 365)
+    mix = queries.unit_case_mix(wh, hsa_id, kva, 365, settings.suppress_below)
     children = [html.P(f"{kva}: enhetens operationer de senaste 365 dagarna före datadatum.",
                        className="lb-source")]
     for dimension, part in mix.groupby("dimension", sort=False):
         labels = [case_mix_label(dimension, k) for k in part["kategori"]]
         children.append(html.H3(CASE_MIX_TITLES.get(dimension, dimension), className="h6 mt-2"))
         children.append(dcc.Graph(
-            figure=figures.share_bar_figure(labels, list(part["n"]), suppress_below=settings.suppress_below),
+            figure=figures.share_bar_figure(labels, _plain(part["n"]), _plain(part["andel"]),
+                                            suppress_below=settings.suppress_below),
             config=figures.GRAPH_CONFIG, id=f"eh-casemix-{dimension}",
         ))
-    vtd = queries.unit_vtd(wh, hsa_id, kva)
+    k = settings.suppress_below
+    vtd = queries.unit_vtd(wh, hsa_id, kva, k)
     if vtd.empty:
         kpi = (f"Enheten har inga uppgifter i väntetidsdatabasen för {kva}. Alla enheter rapporterar inte "
                "per KVÅ-grupp.")
@@ -255,10 +273,10 @@ def update_mix_and_vtd(kva, unit):
     last = vtd.iloc[-1]
     dates = queries.data_dates(wh)
     kpi = (f"Källa: Väntetidsdatabasen, data {fmt.data_date_text(dates.get('vtd'))}. "
-           f"{fmt.fmt_month(last['period']).capitalize()}: {fmt.fmt_int(last['vantande'])} väntande, "
-           f"varav {fmt.fmt_int(last['vantande_over_90'])} mer än 90 dagar "
+           f"{fmt.fmt_month(last['period']).capitalize()}: {_count(last['vantande'], k)} väntande, "
+           f"varav {_count(last['vantande_over_90'], k)} mer än 90 dagar "
            f"(andel inom 90 dagar {fmt.fmt_share(last['andel_vantande_inom_90'])}); "
-           f"{fmt.fmt_int(last['genomforda'])} genomförda under månaden"
+           f"{_count(last['genomforda'], k)} genomförda under månaden"
            + (f", kötid {fmt.fmt_number(last['kotid_manader'], 1)} månader" if not fmt.is_missing(last['kotid_manader']) else "")
            + ".")
     return children, figures.vtd_figure(vtd), kpi

@@ -70,6 +70,9 @@ def test_waits_json_shape(world):
         if row["suppressed"]:
             assert row["n"] is None  # 1..4: never revealed
             assert row["median"] is row["p90"] is row["andel_inom_90"] is row["asa34_andel"] is None
+        elif row["n_suppressed"]:  # withheld so that a small count elsewhere cannot be derived
+            assert row["n"] is row["andel_inom_90"] is row["asa34_andel"] is None
+            assert isinstance(row["median"], float)
         else:
             assert isinstance(row["n"], int) and row["n"] >= 5
             assert isinstance(row["median"], float) and isinstance(row["p90"], float)
@@ -128,7 +131,7 @@ def test_trend_equals_the_query_function(world, scope, kva, extra):
     for got, exp in zip(body["months"], expected):
         assert list(got) == ["month", "n", "median", "p90", "andel_inom_90", "suppressed"]
         assert got["median"] == exp["median"] and got["p90"] == exp["p90"] and got["suppressed"] == exp["suppressed"]
-        assert got["n"] == (None if exp["suppressed"] and exp["n"] > 0 else exp["n"])
+        assert got["n"] == exp["n"]  # the question itself hides a month of 1-4
     assert body["unit"] == kwargs.get("unit") and body["region"] == kwargs.get("region")
 
 
@@ -327,6 +330,9 @@ def test_waits_csv_for_swedish_excel_parses_back_to_the_same_numbers(world):
         if exp["suppressed"]:
             assert row["Antal operationer"] == "<5"
             assert pd.isna(row["Median (dagar)"])
+        elif exp["n_suppressed"]:
+            assert row["Antal operationer"] == "dold" and pd.isna(row["Andel inom 90 dagar"])
+            assert row["Median (dagar)"] == pytest.approx(exp["median"], rel=1e-9)
         else:
             assert int(row["Antal operationer"]) == exp["n"]
             assert row["Median (dagar)"] == pytest.approx(exp["median"], rel=1e-9)  # 10 significant digits
@@ -379,6 +385,8 @@ def test_waits_xlsx_reads_back_the_same_numbers(world):
         exp = expected[row[col["HSA-id"]]]
         if exp["suppressed"]:
             assert row[col["Antal operationer"]] == "<5" and row[col["Median (dagar)"]] is None
+        elif exp["n_suppressed"]:
+            assert row[col["Antal operationer"]] == "dold" and row[col["Andel inom 90 dagar"]] is None
         else:
             assert row[col["Antal operationer"]] == exp["n"]
             assert row[col["Median (dagar)"]] == pytest.approx(exp["median"], rel=1e-9)
@@ -496,9 +504,13 @@ def test_xlsx_stores_formula_like_text_as_text_and_numbers_as_numbers():
 def test_filenames_and_json_masking():
     result = Q.WaitsResult(kva="NGB", titel="t", source="spor", data_date=D, period=90, level="unit",
                            suppress_below=5, row_records=(
-                               {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "a", "n": 4, "suppressed": True},
+                               {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "a", "n": None, "suppressed": True},
                                {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "b", "n": 0, "suppressed": True},
                                {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "c", "n": 5, "suppressed": False}))
     assert waits.table(result).filename("csv") == "vantetider_NGB_90d_unit_2026-11-20.csv"
+    # the question has hidden the small count already; the JSON passes it on as null
     assert [r["n"] for r in waits.json_rows(result)] == [None, 0, 5]
+    table = waits.table(result)
+    n_col = [c.key for c in table.columns].index("n")
+    assert [row[n_col] for row in table.matrix()] == ["<5", 0, 5]
     assert files.content_disposition('a"b;c.csv') == 'attachment; filename="a_b_c.csv"'

@@ -51,6 +51,15 @@ def _stable(url: str, payload):
 
 
 def test_every_answer_equals_the_one_kept(client):
+    """Regenerate (after an intended change of the answers, reviewed with
+    tests/golden_diff.py) with LAGESBILD_WRITE_GOLDEN=<path>."""
+    out = os.environ.get("LAGESBILD_WRITE_GOLDEN")
+    if out:
+        answers = {}
+        for url in CASES:
+            resp = client.get(url)
+            answers[url] = [resp.status_code, _stable(url, resp.get_json())]
+        Path(out).write_bytes(gzip.compress(json.dumps(answers, ensure_ascii=False).encode(), mtime=0))
     golden = json.loads(gzip.decompress(GOLDEN.read_bytes()))
     assert sorted(golden) == sorted(CASES)
     differ = []

@@ -276,20 +276,33 @@ def test_trend_figure_empty_says_why():
 
 
 def test_share_bar_figure():
-    fig = figures.share_bar_figure(["ASA 1", "ASA 2", "ASA 3"], [1, 3, 0])
+    # counts and shares come from the question, already suppressed (None = hidden)
+    fig = figures.share_bar_figure(["ASA 1", "ASA 2", "ASA 3", "ASA 4"], [None, 15, 0, None],
+                                   [None, 0.75, 0.0, None])
     bar = fig["data"][0]
-    assert bar["x"] == [25.0, 75.0, 0.0]          # percent, so the axis can read "50 %"
-    assert bar["text"] == ["25 %", "75 %", "0 %"]
-    assert "<5" in bar["customdata"][0] and bar["customdata"][0].startswith("ASA 1: 25 %")
+    assert bar["x"] == [None, 75.0, 0.0, None]     # percent, so the axis can read "50 %"; hidden: no bar
+    assert bar["text"] == ["", "75 %", "0 %", ""]
+    assert bar["customdata"][1] == "ASA 2: 75 % (15 operationer)"
+    assert bar["customdata"][0] == "ASA 1: färre än 5 operationer eller dold (så att inget litet antal kan räknas fram)"
     axis = fig["layout"]["xaxis"]
     assert axis["ticksuffix"] == " %" and axis["dtick"] in (10, 20, 25) and axis["range"][1] <= 100
     long = "NFF Operationer på ledyta och ledhinna i höftled (höftledsartroskopi)"
-    fig = figures.share_bar_figure([long, "NFB Primär protes i höftled"], [30, 70])
+    fig = figures.share_bar_figure([long, "NFB Primär protes i höftled"], [30, 70], [0.3, 0.7])
     assert fig["data"][0]["y"] == ["NFF Operationer på ledyta och…", "NFB Primär protes i höftled"]
     assert fig["data"][0]["customdata"][0].startswith(long + ": 30 %")  # the full label in the hover
-    assert "Inga operationer" in figures.share_bar_figure(["a"], [0])["layout"]["annotations"][0]["text"]
+    assert "Inga operationer" in figures.share_bar_figure(["a"], [0], [None])["layout"]["annotations"][0]["text"]
+    small = figures.share_bar_figure(["a", "b"], [None, 0], [None, None])
+    assert "Färre än 5" in small["layout"]["annotations"][0]["text"] and not small["data"]
     import plotly.graph_objects as go
     go.Figure(fig)
+
+
+def test_share_bar_figure_labels_are_text_not_markup():
+    evil = '<a href="https://evil.example/">Klicka här</a>'
+    fig = figures.share_bar_figure([evil], [10], [1.0])
+    bar = fig["data"][0]
+    for text in (bar["customdata"][0], bar["y"][0]):
+        assert "<a" not in text and "&lt;a" in text
 
 
 def test_graph_config_uses_swedish_locale_served_locally():

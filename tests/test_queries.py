@@ -78,6 +78,30 @@ def ref_waits(ops, kva, period, level, asa=None, prio=None, narkos=False, suppre
         stale = latest[g["vardenhet_hsaid"].unique()] <= d - pd.Timedelta(days=42)
         row["inaktuell"] = bool(stale.iloc[0]) if level == "unit" else int(stale.sum())
         out[k] = row
+    # Secondary suppression (written here independently of data/suppression.py):
+    # within each region (unit level) or the nation (region level), while the
+    # hidden counts sum to 1..k-1, hide the smallest shown count (ties by id).
+    # A region hidden in the region answer keeps >= k of its units' operations hidden.
+    part_of = (win.groupby("vardenhet_hsaid")["region_kod"].first().to_dict() if level == "unit"
+               else {i: "SE" for i in out})
+    region_hidden = set()
+    if level == "unit":
+        regions = ref_waits(ops, kva, period, "region", asa, prio, narkos, suppress_below)
+        region_hidden = {i for i, r in regions.items() if r["n"] is None}
+    for whole in set(part_of.values()):
+        ids = sorted((i for i in out if part_of[i] == whole), key=lambda i: (out[i]["n"], str(i)))
+        hidden = {i for i in ids if 0 < out[i]["n"] < suppress_below}
+        for i in ids:
+            hidden_sum = sum(out[j]["n"] for j in hidden)
+            if not (0 < hidden_sum < suppress_below or (whole in region_hidden and hidden_sum < suppress_below)):
+                break
+            hidden.add(i)
+        for i in ids:
+            out[i]["n_suppressed"] = i in hidden and not out[i]["suppressed"]
+            if i in hidden:
+                out[i]["n"] = None
+            if out[i]["n_suppressed"]:
+                out[i].update(andel_inom_90=None, asa34_andel=None)
     return out
 
 
@@ -88,6 +112,7 @@ def assert_rows_match(result, expected):
         got = rows[k]
         assert got["n"] == exp["n"], k
         assert got["suppressed"] == exp["suppressed"], k
+        assert got["n_suppressed"] == exp["n_suppressed"], k
         assert got["inaktuell"] == exp["inaktuell"], k
         for col in ("median", "p90", "andel_inom_90", "asa34_andel"):
             if exp[col] is None:
@@ -191,7 +216,8 @@ def test_trend_matches_independent_computation(worlds, seed, scope, kva, filters
     assert [m["month"] for m in months] == expected_months
     for m in months:
         g = sel[sel["op"].dt.strftime("%Y-%m") == m["month"]]
-        assert m["n"] == len(g)
+        # A month of 1-4 operations keeps no count (small numbers stay hidden where they are made).
+        assert m["n"] == (None if 0 < len(g) < 5 else len(g))
         assert m["suppressed"] == (len(g) < 5)
         if len(g) < 5:
             assert m["median"] is None and m["p90"] is None
@@ -227,10 +253,14 @@ U = [f"SE2321000016-T{i:03d}" for i in range(10)]
 
 
 def test_suppression_edges_n4_and_n5(tmp_path):
+    # U[0] (4) and U[2] (1) in regions of their own: hidden together they are 5, so no
+    # secondary suppression falls on U[1] (tested below)
     ops = [op(U[0], "NGB01", i, 10 * i) for i in range(4)] + [op(U[1], "NGB01", i, 10 * i) for i in range(5)]
-    wh = make_wh(tmp_path, [unit(U[0]), unit(U[1])], ops)
+    wh = make_wh(tmp_path, [unit(U[0], "01"), unit(U[1], "12"), unit(U[2], "14")],
+                 ops + [op(U[2], "NGB01", 0, 1)])
     rows = {r["id"]: r for r in Q.waits_table(wh, "NGB", 30).records()}
-    assert rows[U[0]]["n"] == 4 and rows[U[0]]["suppressed"] is True
+    assert rows[U[0]]["n"] is None and rows[U[0]]["suppressed"] is True  # 4: hidden where it is made
+    assert {r["id"]: r["n"] for r in Q.waits_table(wh, "NGB", 30, suppress_below=0).records()}[U[0]] == 4
     assert all(rows[U[0]][c] is None for c in ("median", "p90", "andel_inom_90", "asa34_andel"))
     assert rows[U[1]]["n"] == 5 and rows[U[1]]["suppressed"] is False
     assert rows[U[1]]["median"] == 20.0 and rows[U[1]]["p90"] == pytest.approx(36.0)
@@ -238,6 +268,38 @@ def test_suppression_edges_n4_and_n5(tmp_path):
     assert rows4[U[0]]["suppressed"] is False and rows4[U[0]]["median"] == 15.0
     rows6 = {r["id"]: r for r in Q.waits_table(wh, "NGB", 30, suppress_below=6).records()}
     assert rows6[U[1]]["suppressed"] is True and rows6[U[1]]["median"] is None
+
+
+def test_secondary_suppression_protects_a_region_total(tmp_path):
+    """The penetration test's example: region 01 = U[0] (4) + U[1] (5) + U[2] (9).
+    Without secondary suppression the region's n (18) less the shown 5 and 9
+    gives U[0]'s 4. Now the next-smallest unit (U[1]) loses its n and shares
+    (its median stays). Regions against the nation the same way: region 12 (3)
+    is hidden, so the next-smallest region (13, 6) is withheld too."""
+    ops = ([op(U[0], "NGB01", i, 10) for i in range(4)] + [op(U[1], "NGB01", i, 20 + i) for i in range(5)]
+           + [op(U[2], "NGB01", i, 30) for i in range(9)] + [op(U[3], "NGB01", i, 40) for i in range(3)]
+           + [op(U[4], "NGB01", i, 50) for i in range(20)] + [op(U[5], "NGB01", i, 60) for i in range(6)])
+    wh = make_wh(tmp_path, [unit(U[0], "01"), unit(U[1], "01"), unit(U[2], "01"), unit(U[3], "12"),
+                            unit(U[4], "14"), unit(U[5], "13")], ops)
+    units = {r["id"]: r for r in Q.waits_table(wh, "NGB", 30).records()}
+    regions = {r["id"]: r for r in Q.waits_table(wh, "NGB", 30, "region").records()}
+    nation = Q.waits_table(wh, "NGB", 30, "nation").records()[0]
+    assert regions["01"]["n"] == 18 and units[U[2]]["n"] == 9 and nation["n"] == 47
+    assert units[U[0]]["n"] is None and units[U[0]]["suppressed"] is True
+    assert units[U[1]]["n"] is None and units[U[1]]["n_suppressed"] is True
+    assert units[U[1]]["median"] == 22.0 and units[U[1]]["andel_inom_90"] is None
+    assert units[U[1]]["suppressed"] is False and units[U[2]]["n_suppressed"] is False
+    # The differencing of the penetration test now gives 9, not a small count
+    shown = sum(r["n"] for r in units.values() if r["region_kod"] == "01" and r["n"] is not None)
+    assert regions["01"]["n"] - shown == 9
+    # Region 13 is withheld in the region answer, so its only unit is withheld in the unit answer
+    # (else the nation less regions 01 and 14 less U[5] would give region 12's 3)
+    assert units[U[3]]["n"] is None and units[U[5]]["n"] is None and units[U[5]]["n_suppressed"] is True
+    assert nation["n"] - sum(r["n"] or 0 for r in units.values()) == 18
+    assert regions["12"]["n"] is None and regions["12"]["suppressed"] is True
+    assert regions["13"]["n"] is None and regions["13"]["n_suppressed"] is True and regions["13"]["median"] == 60
+    assert nation["n"] - sum(r["n"] or 0 for r in regions.values()) == 9
+    assert regions["14"]["n"] == 20 and regions["01"]["n_suppressed"] is False
 
 
 def test_median_interpolates_even_n_and_p90_linear(tmp_path):
@@ -271,7 +333,8 @@ def test_window_is_half_open_d_minus_n_to_d(tmp_path, period):
     # 5 operations exactly N days before D (outside) and 5 at N-1 days (inside).
     ops = [op(U[0], "NGB01", period, 1000) for _ in range(5)]
     ops += [op(U[0], "NGB01", period - 1, 7) for _ in range(5)]
-    wh = make_wh(tmp_path, [unit(U[0]), unit(U[1])], ops + [op(U[1], "NGB01", 0, 1)])
+    ops += [op(U[1], "NGB01", 0, 1) for _ in range(5)]  # nothing small: no secondary suppression
+    wh = make_wh(tmp_path, [unit(U[0], "01"), unit(U[1], "12")], ops)
     rows = {r["id"]: r for r in Q.waits_table(wh, "NGB", period).records()}
     assert rows[U[0]]["n"] == 5 and rows[U[0]]["median"] == 7.0
     result = Q.waits_table(wh, "NGB", period)
@@ -383,10 +446,13 @@ def test_trend_has_18_months_with_empty_months_suppressed(tmp_path):
     by = {m["month"]: m for m in months}
     assert by["2025-06"]["n"] == 6 and by["2025-06"]["median"] == 3.5
     assert by["2026-11"]["median"] == 30.0
-    assert by["2026-03"] == {"month": "2026-03", "n": 3, "median": None, "p90": None,
+    # a month of 1-4 keeps no count either (small numbers hidden where they are made)
+    assert by["2026-03"] == {"month": "2026-03", "n": None, "median": None, "p90": None,
                              "andel_inom_90": None, "suppressed": True}
     assert by["2025-07"]["n"] == 0 and by["2025-07"]["suppressed"] is True
-    assert sum(m["n"] for m in months) == 14
+    assert sum(m["n"] or 0 for m in months) == 11
+    raw = {m["month"]: m for m in Q.trend(wh, "NGB", suppress_below=0).records()}
+    assert raw["2026-03"]["n"] == 3 and sum(m["n"] for m in raw.values()) == 14
 
 
 def test_trend_rejects_unit_and_region_together(tmp_path):
@@ -480,17 +546,17 @@ def test_unit_page_queries_match_pandas(worlds):
     d = ops[ops["src"] == "spor"]["op"].max()
     u = ops[(ops["vardenhet_hsaid"] == hsaid) & ~ops["acute"]]
     year = u[u["op"] > d - pd.Timedelta(days=365)]
-    mix = Q.unit_group_mix(wh, hsaid)
+    mix = Q.unit_group_mix(wh, hsaid, suppress_below=0)  # raw counts; suppression: tests/test_small_numbers.py
     assert dict(zip(mix["kva_grupp"], mix["n"])) == year["grp"].value_counts().to_dict()
     assert mix["andel"].sum() == pytest.approx(1.0)
-    case = Q.unit_case_mix(wh, hsaid, "NGB")
+    case = Q.unit_case_mix(wh, hsaid, "NGB", suppress_below=0)
     g = year[year["grp"] == "NGB"]
     asa = case[case["dimension"] == "asa"].set_index("kategori")["n"]
     assert asa["3"] == int((g["asa_klass"] == 3).sum()) and asa["saknas"] == int(g["asa_klass"].isna().sum())
     prio = case[case["dimension"] == "prio"].set_index("kategori")["n"]
     assert prio["6m"] == int((g["bortre_tidsgrans"] == "6m").sum()) and prio.sum() == len(g)
     ncr_unit = ops[ops["grp"] == "CJC"]["vardenhet_hsaid"].value_counts().index[0]
-    ncr = Q.unit_case_mix(wh, ncr_unit, "CJC")
+    ncr = Q.unit_case_mix(wh, ncr_unit, "CJC", suppress_below=0)
     assert list(ncr["dimension"].unique()) == ["anestesi"]
     groups = Q.unit_groups(wh, hsaid)
     assert set(groups["kva_grupp"]) == set(u["grp"])
@@ -506,7 +572,7 @@ def test_unit_vtd_measures_match_pandas(worlds):
         v = ds.vtd[(ds.vtd["vardenhet_hsaid"] == hsaid) & (ds.vtd["fas"] == 2)]
         if kva:
             v = v[v["kva_grupp"] == kva]
-        got = Q.unit_vtd(wh, hsaid, kva).set_index("period")
+        got = Q.unit_vtd(wh, hsaid, kva, suppress_below=0).set_index("period")
         assert list(got.index) == sorted(v["period"].unique())
         for period, g in v.groupby("period"):
             row = got.loc[period]
@@ -567,7 +633,7 @@ def test_vtd_sums_counts_before_dividing(worlds, scope):
     if scope == "region":
         kwargs["region"] = "14"
         v = v[v["region_kod"] == "14"]
-    got = Q.vtd_monthly(wh, kva="NGB", **kwargs).set_index("period")
+    got = Q.vtd_monthly(wh, kva="NGB", suppress_below=0, **kwargs).set_index("period")
     sums = v.groupby("period")[["vantande", "vantande_over_90", "genomforda", "genomforda_inom_90"]].sum()
     assert list(got.index) == list(sums.index)
     for period, row in sums.iterrows():

@@ -130,7 +130,8 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
         if n < 5:
             assert row["suppressed"] and row["n_txt"] == "<5" and row["median"] is None
         else:
-            assert row["n"] == n and row["n_txt"] == str(n)
+            # the true count, or withheld so that a small count elsewhere in the region cannot be derived
+            assert (row["n"], row["n_txt"]) in ((n, str(n)), (None, "dold"))
             waits = sorted((sel[sel["vardenhet_hsaid"] == row["id"]]["operation_datum"]
                             - sel[sel["vardenhet_hsaid"] == row["id"]]["start_datum"]).map(lambda x: x.days))
             mid = len(waits) // 2

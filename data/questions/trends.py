@@ -13,6 +13,7 @@ from data.params import NO_FILTERS, Filters
 from data.questions.lookups import (FrameFromRecords, QueryError, data_date, group_titles, has_trend_summary, is_demo,
                                     normalise_kva, records, source_for)
 from data.schema import MONTH_STATS, NATION_SCOPE, WITHIN_DAYS
+from data.suppression import is_small
 from data.tables import Column, Table, title_block
 from data.vocabulary import TREND_MONTHS, filters_text, source_line
 from data.warehouse import Warehouse
@@ -108,7 +109,10 @@ def _trend_result(base: dict, months: list[str], found: dict, suppress_below: in
     for month in months:
         n, q, a90 = found.get((int(month[:4]), int(month[5:])), (0, None, None))
         ok = n >= suppress_below and q is not None
-        recs.append({"month": month, "n": n, "median": q[0] if ok else None, "p90": q[1] if ok else None,
+        # Small numbers (data/suppression.py): a month of 1..k-1 operations keeps
+        # neither its statistics nor its count, here where the month is made.
+        recs.append({"month": month, "n": None if is_small(n, suppress_below) else n,
+                     "median": q[0] if ok else None, "p90": q[1] if ok else None,
                      "andel_inom_90": a90 if ok else None, "suppressed": n < suppress_below})
     return TrendResult(month_records=tuple(recs), **base)
 
@@ -125,7 +129,7 @@ def _months_frame(recs) -> pd.DataFrame:
     floats = {c: np.array([np.nan if r[c] is None else r[c] for r in recs], dtype="float64")
               for c in ("median", "p90", "andel_inom_90")}
     return pd.DataFrame({
-        "month": month_array, "n": np.array([r["n"] for r in recs], dtype="int64"), **floats,
+        "month": month_array, "n": pd.array([r["n"] for r in recs], dtype="Int64"), **floats,
         "suppressed": np.array([r["suppressed"] for r in recs], dtype=bool),
     }, columns=TREND_COLUMNS, copy=False)
 
@@ -226,7 +230,7 @@ def json_months(result: TrendResult) -> list[dict]:
     out = []
     for m in result.month_records:
         row = {key: m[key] for key in MONTH_KEYS}
-        if row["suppressed"] and 0 < row["n"] < k:
+        if row["suppressed"] and row["n"] is not None and 0 < row["n"] < k:
             row["n"] = None
         out.append(row)
     return out

@@ -9,6 +9,7 @@ import pandas as pd
 from data.context import cached
 from data.questions.lookups import (check_period, data_date, data_dates, group_titles, is_demo, normalise_kva,
                                     records, region_names, source_for, to_date)
+from data.suppression import shares_of_parts
 from data.vocabulary import ANESTESI_CATEGORIES, ASA_CLASSES, PRIO_CATEGORIES, STALE_DAYS
 from data.warehouse import Warehouse
 
@@ -41,7 +42,7 @@ def unit_info(wh: Warehouse, hsaid: str, stale_days: int = STALE_DAYS) -> dict |
 
 
 @cached
-def unit_group_mix(wh: Warehouse, hsaid: str, period: int = 365) -> pd.DataFrame:
+def unit_group_mix(wh: Warehouse, hsaid: str, period: int = 365, suppress_below: int = 5) -> pd.DataFrame:
     """Counted operations per KVÅ group at the unit in the window (D - period, D]
     of each group's source: kva_grupp, titel, kalla, n, andel (of the unit's total)."""
     period = check_period(period)
@@ -70,9 +71,11 @@ def unit_group_mix(wh: Warehouse, hsaid: str, period: int = 365) -> pd.DataFrame
     )
     titles = group_titles(wh)
     df["titel"] = df["kva_grupp"].map(titles)
-    df["n"] = df["n"].astype(int)
-    total = df["n"].sum()
-    df["andel"] = df["n"] / total if total else float("nan")
+    # Small numbers (data/suppression.py): small groups, and the next-smallest
+    # until the hidden ones sum to k or more, show neither n nor a share.
+    shown, shares = shares_of_parts([int(n) for n in df["n"]], suppress_below)
+    df["n"] = pd.array(shown, dtype="Int64")
+    df["andel"] = pd.array(shares, dtype="Float64")
     return df[cols].reset_index(drop=True)
 
 
@@ -83,7 +86,7 @@ CASE_MIX_DIMENSIONS = {
 
 
 @cached
-def unit_case_mix(wh: Warehouse, hsaid: str, kva: str, period: int = 365) -> pd.DataFrame:
+def unit_case_mix(wh: Warehouse, hsaid: str, kva: str, period: int = 365, suppress_below: int = 5) -> pd.DataFrame:
     """The unit's counted operations of the group in (D - period, D] by ASA class
     and medical priority (SPOR) or anaesthesia (NCR). Columns: dimension
     ('asa'|'prio'|'anestesi'), kategori (the class, or 'saknas' when not recorded),
@@ -110,11 +113,15 @@ def unit_case_mix(wh: Warehouse, hsaid: str, kva: str, period: int = 365) -> pd.
                     {"kva": kva, "src": source, "h": hsaid, "d": d, "lo": d - dt.timedelta(days=period)},
                 )
             }
-        total = sum(counts.values())
-        for cat in categories + ["saknas"]:
-            n = counts.get(cat, 0)
-            out.append((dim, cat, n, n / total if total else float("nan")))
-    return pd.DataFrame(out, columns=cols)
+        cats = categories + ["saknas"]
+        # Small numbers (data/suppression.py): a small category, and the next
+        # smallest until the hidden ones sum to k or more, show neither n nor share.
+        shown, shares = shares_of_parts([counts.get(cat, 0) for cat in cats], suppress_below)
+        out += [(dim, cat, n, a) for cat, n, a in zip(cats, shown, shares)]
+    df = pd.DataFrame(out, columns=cols)
+    df["n"] = pd.array(list(df["n"]), dtype="Int64")
+    df["andel"] = pd.array(list(df["andel"]), dtype="Float64")
+    return df
 
 
 

@@ -17,11 +17,15 @@ stated here once:
 - **Rows listed** by :func:`waits_table`: the units (or regions) with at least
   one counted operation of the group in the window *after* filters. A unit
   with no counted operation has nothing to show and is not listed.
-- **Suppression**: when ``n < suppress_below`` the row's statistics
-  (``median``, ``p90``, ``andel_inom_90``, ``asa34_andel``) are ``None`` and
-  ``suppressed`` is True. ``n`` stays the true count in the result (the
-  screen shows "<5"); the API and the exports never reveal an n between 1
-  and ``suppress_below - 1`` (see :func:`json_rows` and data/tables.py).
+- **Suppression** (data/suppression.py, made here, not in the views): when
+  ``n < suppress_below`` the row's statistics (``median``, ``p90``,
+  ``andel_inom_90``, ``asa34_andel``) are ``None`` and ``suppressed`` is True;
+  an ``n`` of 1 to ``suppress_below - 1`` is ``None`` too (the screen shows
+  "<5"). **Secondary suppression**: a region's n (region level) less its
+  listed units' shown n, or the nation's less the regions', must not give a
+  small count, so where the hidden counts of a region's units (or of the
+  regions) sum to 1..k-1 the next-smallest rows also lose their ``n`` and
+  their shares (``n_suppressed`` True; their median and p90 stay shown).
 - **asa34_andel** (SPOR only) describes the unit (or region), not the
   selection: it uses the unit's counted operations of the group in the last
   365 days before D *whatever the window* and *ignoring the ASA and priority
@@ -52,6 +56,7 @@ from data.questions.lookups import (FrameFromRecords, QueryError, check_period, 
                                     latest_operations, normalise_kva, per_snapshot, records, region_table,
                                     source_for, unit_catalogue)
 from data.schema import WITHIN_DAYS
+from data.suppression import hidden_parts
 from data.tables import Column, Table, title_block
 from data.vocabulary import (ASA34_DAYS, NATION_NAME, QUERY_LEVELS, STALE_DAYS, agarform_label, filters_text,
                              source_line)
@@ -60,11 +65,13 @@ from data.warehouse import Warehouse
 STAT_COLUMNS = ["n", "median", "p90", "andel_inom_90", "asa34_andel"]
 UNIT_ROW_COLUMNS = [
     "id", "namn", "sjukhus", "ort", "region_kod", "region_namn", "agarform", "lat", "lon",
-    "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed", "inaktuell", "senaste_operation",
+    "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed", "n_suppressed", "inaktuell",
+    "senaste_operation",
 ]
 REGION_ROW_COLUMNS = [
     "id", "namn", "region_kod", "region_namn", "lat", "lon", "antal_enheter",
-    "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed", "inaktuell", "senaste_operation",
+    "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed", "n_suppressed", "inaktuell",
+    "senaste_operation",
 ]
 
 
@@ -160,8 +167,38 @@ def asa34_counts(wh: Warehouse) -> dict[tuple[str, str, str], tuple[int, int]]:
 
 
 def _sort_key(row: dict):
+    """By median (suppressed rows last), then shown n descending, then name:
+    the order never ranks hidden counts."""
     median = row["median"]
-    return (median is None, median if median is not None else 0.0, -row["n"], row["namn"] or "")
+    return (median is None, median if median is not None else 0.0, -(row["n"] or 0), row["namn"] or "")
+
+
+def _hide_small_counts(stats: list[dict], level: str, k: int) -> None:
+    """Primary and secondary suppression of the rows' counts, in place
+    (data/suppression.py). The parts of a whole that another answer shows are
+    suppressed together: the regions of the nation (region level); the units
+    of each region (unit level), where a region hidden in the region answer
+    keeps at least k of its units' operations hidden as well, so that the
+    units cannot add up to it. Both levels derive the regions' hiding from
+    the same counts, so the unit and region answers agree."""
+    if level == "unit":
+        wholes: dict[str, list[dict]] = {}
+        for row in stats:
+            wholes.setdefault(row.get("op_region"), []).append(row)
+        ids = sorted(wholes, key=str)
+        region_hidden = dict(zip(ids, hidden_parts([sum(r["n"] for r in wholes[i]) for i in ids], k)))
+    else:
+        wholes, region_hidden = {"SE": stats}, {}
+    for whole, rows in wholes.items():
+        rows.sort(key=lambda r: str(r["id"]))  # ties by id: every server hides the same rows
+        hidden = hidden_parts([r["n"] for r in rows], k, whole_hidden=region_hidden.get(whole, False))
+        for row, hide in zip(rows, hidden):
+            row["n_suppressed"] = hide and not row["suppressed"]
+            if hide:
+                row["n"] = None
+            if row["n_suppressed"]:  # a share's denominator is the count: hidden with it
+                row["andel_inom_90"] = None
+                row["asa34_andel"] = None
 
 
 _FLOAT_COLUMNS = ("median", "p90", "andel_inom_90", "asa34_andel", "lat", "lon")
@@ -169,16 +206,18 @@ _FLOAT_COLUMNS = ("median", "p90", "andel_inom_90", "asa34_andel", "lat", "lon")
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     """The rows as a DataFrame: statistics float64 (NaN = suppressed / missing),
-    counts int64, flags bool, text as pandas infers it. Built from numpy arrays
+    n nullable Int64, other counts int64, flags bool, text as pandas infers it. Built from numpy arrays
     (constructing Series one by one costs several ms in pandas 3)."""
     data = {}
     for c in columns:
         values = [r[c] for r in rows]
         if c in _FLOAT_COLUMNS:
             data[c] = np.array([np.nan if v is None else v for v in values], dtype="float64")
-        elif c in ("n", "antal_enheter") or (c == "inaktuell" and columns is not UNIT_ROW_COLUMNS):
+        elif c == "n":  # None where hidden (small, or withheld to protect another row)
+            data[c] = pd.array(values, dtype="Int64")
+        elif c == "antal_enheter" or (c == "inaktuell" and columns is not UNIT_ROW_COLUMNS):
             data[c] = np.array(values, dtype="int64")
-        elif c in ("suppressed", "inaktuell"):
+        elif c in ("suppressed", "n_suppressed", "inaktuell"):
             data[c] = np.array(values, dtype=bool)
         else:
             array = np.empty(len(values), dtype=object)
@@ -235,9 +274,10 @@ def waits_table(
             "median": q[0] if shown else None, "p90": q[1] if shown else None,
             "andel_inom_90": a90 if shown else None,
             # share of ASA 3-4 among those with an ASA class, on its own n (>= k too)
-            "asa34_andel": n34 / n_asa if shown and n_asa >= k else None,
+            "asa34_andel": n34 / n_asa if shown and n_asa >= max(k, 1) else None,
             ("op_region" if level == "unit" else "units"): extra,
         })
+    _hide_small_counts(stats, level, k)
     # Freshness: each unit's latest operation of the source (one scan per snapshot).
     latest = latest_operations(wh, source)
     stale_before = (d - dt.timedelta(days=stale_days)).isoformat()  # this day and earlier: too old
@@ -275,24 +315,17 @@ def waits_table(
 
 #: JSON keys per row, the documented ones first (PRODUCT.md "HTTP"), then context.
 UNIT_KEYS = ("id", "namn", "region_kod", "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed",
-             "region_namn", "sjukhus", "ort", "agarform", "lat", "lon", "inaktuell", "senaste_operation")
+             "n_suppressed", "region_namn", "sjukhus", "ort", "agarform", "lat", "lon", "inaktuell", "senaste_operation")
 REGION_KEYS = ("id", "namn", "region_kod", "n", "median", "p90", "andel_inom_90", "asa34_andel", "suppressed",
-               "region_namn", "lat", "lon", "antal_enheter", "inaktuell", "senaste_operation")
+               "n_suppressed", "region_namn", "lat", "lon", "antal_enheter", "inaktuell", "senaste_operation")
 
 
 def json_rows(result: WaitsResult) -> list[dict]:
     """The rows for JSON, straight from the query's records: the statistics
-    unrounded, ``null`` when suppressed, and ``n`` ``null`` too when it lies
-    between 1 and ``suppress_below - 1`` (the API reveals no more than the screen)."""
+    unrounded, ``null`` when suppressed or withheld (the question has already
+    hidden every small count: the API reveals no more than the screen)."""
     keys = UNIT_KEYS if result.level == "unit" else REGION_KEYS
-    k = result.suppress_below
-    out = []
-    for r in result.row_records:
-        row = {key: r[key] for key in keys}
-        if row["suppressed"] and 0 < row["n"] < k:
-            row["n"] = None
-        out.append(row)
-    return out
+    return [{key: r[key] for key in keys} for r in result.row_records]
 
 
 def to_json(result: WaitsResult) -> dict:
