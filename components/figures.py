@@ -237,8 +237,8 @@ def share_bar_figure(labels: list[str], counts: list, shares: list, *, title: st
         if not any(missing):
             return empty_figure("Inga operationer att visa.", height=height or 200)
         if all(s is None or fmt.is_missing(s) for s in shares):
-            return empty_figure(f"Färre än {suppress_below} operationer: fördelningen visas inte.",
-                                height=height or 200)
+            return empty_figure(f"Fördelningen visas inte: någon del har färre än {suppress_below} operationer "
+                                "och skulle annars kunna räknas fram ur de andra.", height=height or 200)
     labels = [plain_text(label) for label in labels]
     hidden = [s is None or fmt.is_missing(s) for s in shares]
     text = ["" if h else fmt.fmt_share(s) for s, h in zip(shares, hidden)]

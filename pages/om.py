@@ -90,7 +90,40 @@ SUPPRESSION_TEXT = """
 När färre än {k} operationer ingår visas ingen statistik för cellen och antalet
 visas som ”<{k}”. Det skyddar patienternas anonymitet och undviker slumpmässiga
 värden. I nedladdningar och i API:t är statistiken tom och raden markerad som
-undertryckt.
+undertryckt. Regeln gäller allt som räknar operationer eller patienter: tabellen,
+enhetssidans diagram (en månad med färre än {k} operationer ritas utan stapel),
+patientmixen, enhetens mix av KVÅ-grupper och väntetidsdatabasens antal
+(väntande, nya, genomförda).
+
+**Sekundär undertryckning.** Ett dolt litet tal ska inte heller kunna räknas
+fram ur summor i samma svar eller i svaret på nästa nivå. Därför döljs också:
+
+- i tabellen, när en regions dolda enheter tillsammans har färre än {k}
+  operationer, antalet för regionens näst minsta enhet (och så vidare tills de
+  dolda är minst {k}), så att regionens antal minus de visade enheterna inte
+  ger ett litet tal; på samma sätt regionerna mot riket, och enheterna i en
+  region vars antal är dolt. Ett sådant antal visas som ”dold”, och enhetens
+  andelar visas inte heller (en andel med ett känt antal i täljaren ger
+  nämnaren). Medianen och 90:e percentilen visas;
+- i patientmixen och gruppmixen nästa minsta kategori, så att totalen minus de
+  visade inte ger ett dolt antal, och ingen andel för en dold kategori;
+- i väntetidsdatabasen den del som tillsammans med en summa skulle ge ett
+  litet tal (t.ex. väntande mer än 90 dagar när de som väntat högst 90 dagar
+  är färre än {k}), och kötid och andelar som bygger på ett dolt antal;
+- i summor i bildtexter räknas bara det som visas.
+
+Vid lika antal döljs den enhet vars HSA-id kommer först, så att alla servrar
+och alla körningar döljer samma rader.
+
+**Kvarstående risk.** Skyddet gäller varje svar och de nivåer (enhet, region,
+riket) som hör till samma fråga. Den som jämför svar på *olika* frågor – till
+exempel två filterval (ASA 1–4 och ASA 1–3), två tidsfönster (90 och 365
+dagar) eller två kalendermånader mot ett fönster – kan fortfarande ibland räkna
+fram ett litet tal. Att skydda mot alla sådana kombinationer skulle kräva att
+mycket mer döljs för alla användare. Risken godtas eftersom tjänsten bara når
+inloggad vårdpersonal med SITHS-kort, som har tystnadsplikt och vars
+uppslagningar och nedladdningar loggas per person, och eftersom uppgifterna
+gäller antal operationer vid en enhet, inte enskilda patienter.
 
 ### Avrundning
 

@@ -292,7 +292,7 @@ def test_share_bar_figure():
     assert fig["data"][0]["customdata"][0].startswith(long + ": 30 %")  # the full label in the hover
     assert "Inga operationer" in figures.share_bar_figure(["a"], [0], [None])["layout"]["annotations"][0]["text"]
     small = figures.share_bar_figure(["a", "b"], [None, 0], [None, None])
-    assert "Färre än 5" in small["layout"]["annotations"][0]["text"] and not small["data"]
+    assert "någon del har färre än 5" in small["layout"]["annotations"][0]["text"] and not small["data"]
     import plotly.graph_objects as go
     go.Figure(fig)
 
