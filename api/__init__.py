@@ -16,6 +16,20 @@ def healthz():
     return jsonify({"status": "ok"})
 
 
+@health.get("/favicon.ico")
+def favicon():
+    """The browser's default icon request (the login page has no Dash frame):
+    Dash's own icon, public like every static file."""
+    import pkgutil
+
+    from flask import make_response
+
+    resp = make_response(pkgutil.get_data("dash", "favicon.ico"))
+    resp.headers["Content-Type"] = "image/x-icon"
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
 def init_api(server: Flask) -> None:
     from api.v1 import bp as v1
 

@@ -97,8 +97,13 @@ def init_app(server, settings) -> None:
     # The guard must be the first before_request of the app; Dash registers
     # its own (setup, page routing) later, when it is mounted.
     server.before_request_funcs.setdefault(None, []).insert(0, guard)
+    # ... and before it, the path rules: a path not in normal form never reaches the allowlist.
+    from auth.paths import finish_response, reject_abnormal_paths
+
+    server.before_request_funcs[None].insert(0, reject_abnormal_paths)
     server.before_request(_unknown_api_path)
     server.after_request(audit_api_call)
+    server.after_request(finish_response)
     log.info("Inloggning: läge %s, %d betrodda proxyadresser, %d SITHS-utfärdare",
              settings.auth_mode, len(networks), len(cas))
 
@@ -133,6 +138,11 @@ def init_dash(app, settings) -> None:
         return server.handle_http_exception(NotFound())
 
     server.register_error_handler(DependencyException, _unknown_dependency)
+
+    # No version strings in the page (python_version, dash_version ...).
+    from auth.paths import strip_versions
+
+    strip_versions(app)
 
     # A malformed callback request is a 400 with a reason, not a 500 from Dash's dispatcher.
     from auth.dash_requests import init_callback_checks

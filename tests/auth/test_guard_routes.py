@@ -14,6 +14,7 @@ PUBLIC_RULES = {
     "/login",
     "/logout",
     "/_favicon.ico",
+    "/favicon.ico",
     "/assets/<path:filename>",
     "/auth/static/<path:filename>",
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
@@ -46,7 +47,10 @@ def _request(client, method, url, **kw):
 
 
 def test_the_guard_runs_first(app):
-    assert app.before_request_funcs[None][0] is guard
+    from auth.paths import reject_abnormal_paths
+
+    # only the path rules (a path not in normal form is a 404) before it
+    assert app.before_request_funcs[None][:2] == [reject_abnormal_paths, guard]
 
 
 def test_every_rule_is_listed(app):
@@ -99,10 +103,34 @@ def test_anonymous_proxy_mode_every_rule(proxy_app):
 
 @pytest.mark.parametrize("url", ["/nationellt", "/enhet/SE2321000016-ABC1", "/finns-inte", "/admin",
                                  "/api/v1/waits?kva=NGB&format=csv", "/api/v1/finns-inte",
-                                 "/assets/../api/v1/meta", "/_dash-layout", "/_dash-dependencies"])
+                                 "/_dash-layout", "/_dash-dependencies"])
 def test_unknown_and_data_paths_are_refused(client, url):
     resp = client.get(url)
     assert resp.status_code in (302, 401)
+
+
+@pytest.mark.parametrize("url", ["/assets/../api/v1/meta", "/assets//x", "/auth/static//x",
+                                 "/_dash-component-suites//x", "/assets/%2e%2e/app.py", "/assets/x/./y.css",
+                                 "/api/v1//meta", "/assets/nope.js.map",
+                                 "/_dash-component-suites/dash/dcc/nope.js.map", "/assets/"])
+def test_paths_not_in_normal_form_and_missing_files_are_404_for_everyone(client, auth_client, url):
+    """The guard's allowlist sees only normal paths; Dash's index shell never answers
+    under a static prefix (issue 9: /assets//x gave the shell, with python_version, anonymously)."""
+    for c in (client, auth_client):
+        resp = c.get(url)
+        assert resp.status_code == 404, (url, resp.status_code)
+        assert b"_dash-config" not in resp.data and b"python_version" not in resp.data
+
+
+def test_unknown_page_is_404_with_the_shell_and_data_responses_are_not_cached(auth_client):
+    resp = auth_client.get("/finns-inte")
+    assert resp.status_code == 404 and b"_dash-config" in resp.data  # the shell shows "Sidan finns inte"
+    for url in ("/", "/om", "/api/v1/meta", "/_dash-layout", "/finns-inte"):
+        r = auth_client.get(url)
+        assert r.headers["Cache-Control"] == "no-store", url
+        assert b"python_version" not in r.data and b"plotly_version" not in r.data, url
+    assert auth_client.get("/enhet/SE2321000016-ABC1").status_code == 200  # a page (unknown unit: its text)
+    assert "no-store" not in auth_client.get("/assets/20-app.css").headers.get("Cache-Control", "")
 
 
 def test_public_paths_do_not_leak_data(client):
