@@ -90,7 +90,7 @@ def init_app(server, settings) -> None:
             return None  # the account was removed
         return StaffUser(user_id, name, granted, method)
 
-    server.wsgi_app = TrustedProxyMiddleware(server.wsgi_app, networks)
+    server.wsgi_app = TrustedProxyMiddleware(server.wsgi_app, networks, settings.proxy_secret)
     server.register_blueprint(bp)
     server.cli.add_command(users_cli)
     init_security(server, settings)

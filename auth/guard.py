@@ -23,7 +23,7 @@ from flask import jsonify, redirect, render_template, request, session
 from flask_login import current_user, login_user, logout_user
 
 from auth import audit, certs, roles
-from auth.proxy import CERT_ENVIRON, TRUSTED_KEY, UNTRUSTED_CERT_KEY
+from auth.proxy import CERT_ENVIRON, TRUSTED_KEY, UNTRUSTED_CERT_KEY, WRONG_SECRET_KEY
 from auth.state import get_state
 from auth.user import StaffUser
 
@@ -181,7 +181,9 @@ def authenticate_certificate():
         reason = "untrusted_source"
         message = ("Begäran kom inte via den betrodda omvända proxyn, så inget klientcertifikat "
                    "kan godtas. Använd tjänstens vanliga adress.")
-        if environ.get(UNTRUSTED_CERT_KEY):
+        if environ.get(WRONG_SECRET_KEY):
+            detail = "betrodd adress men fel eller saknad proxyhemlighet"
+        elif environ.get(UNTRUSTED_CERT_KEY):
             detail = "certifikathuvud från obetrodd adress ignorerat"
         else:
             detail = "ingen betrodd proxy"

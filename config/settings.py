@@ -5,7 +5,10 @@ Safe defaults for local use; unsafe combinations are refused in production
 """
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +43,7 @@ class Settings:
     secret_key: str | None = None
     database_url: str | None = None
     trusted_proxies: tuple[str, ...] = ()
+    proxy_secret: str | None = None
     siths_ca_file: Path | None = None
     session_idle_minutes: int = 30
     suppress_below: int = 5
@@ -90,6 +94,69 @@ class Settings:
                 raise SettingsError("LAGESBILD_SITHS_CA_FILE krävs i proxy-läge.")
             if self.auth_mode == "proxy" and not self.trusted_proxies:
                 raise SettingsError("LAGESBILD_TRUSTED_PROXIES krävs i proxy-läge.")
+            self._refuse_weak_production()
+
+    #: The most a production session may stay idle (LAGESBILD_SESSION_IDLE_MINUTES).
+    MAX_IDLE_MINUTES = 12 * 60
+    #: The least a production suppression threshold may be (LAGESBILD_SUPPRESS_BELOW).
+    MIN_SUPPRESS_BELOW = 5
+
+    def _refuse_weak_production(self) -> None:
+        """What a penetration test found production would start with, silently."""
+        if not strong_secret(self.secret_key):
+            raise SettingsError(
+                "LAGESBILD_SECRET_KEY är för lätt att gissa (för få olika tecken eller upprepningar). "
+                "Använd ett slumpat värde, t.ex. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+            )
+        if self.suppress_below < self.MIN_SUPPRESS_BELOW:
+            raise SettingsError(
+                f"LAGESBILD_SUPPRESS_BELOW={self.suppress_below} är inte tillåtet när LAGESBILD_ENV=production: "
+                f"små tal under {self.MIN_SUPPRESS_BELOW} skulle visas."
+            )
+        if self.session_idle_minutes > self.MAX_IDLE_MINUTES:
+            raise SettingsError(
+                f"LAGESBILD_SESSION_IDLE_MINUTES={self.session_idle_minutes} är för långt när "
+                f"LAGESBILD_ENV=production (högst {self.MAX_IDLE_MINUTES} minuter, 12 timmar)."
+            )
+        if self.auth_mode == "proxy":
+            for entry in self.trusted_proxies:
+                problem = proxy_network_problem(entry)
+                if problem:
+                    raise SettingsError(f"LAGESBILD_TRUSTED_PROXIES: {entry!r} {problem}")
+            if not strong_secret(self.proxy_secret):
+                raise SettingsError(
+                    "LAGESBILD_PROXY_SECRET krävs i proxy-läge när LAGESBILD_ENV=production: ett slumpat värde "
+                    "(minst 32 tecken) som bara nginx känner och skickar i X-Lagesbild-Proxy-Secret, så att "
+                    "ingen annan på nätet kan lämna ett certifikathuvud (se deploy/README.md)."
+                )
+
+
+def strong_secret(value: str | None) -> bool:
+    """At least 32 characters and about 128 bits by the characters' own
+    distribution (32 x "a" has none; a token_hex(32) has ~250)."""
+    if not value or len(value) < 32:
+        return False
+    counts = Counter(value)
+    if len(counts) < 8:
+        return False
+    entropy = -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
+    return entropy * len(value) >= 128
+
+
+def proxy_network_problem(entry: str) -> str | None:
+    """Why a trusted-proxy entry must not be used in production (None if fine):
+    a wildcard, a network wider than /24 (IPv4) or /64 (IPv6), or public addresses."""
+    try:
+        net = ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return "är varken en IP-adress eller ett nät (CIDR)."
+    if net.prefixlen == 0:
+        return "betrodde alla adresser: ange den omvända proxyns egen adress (t.ex. 127.0.0.1)."
+    if (net.version == 4 and net.prefixlen < 24) or (net.version == 6 and net.prefixlen < 64):
+        return "är ett för stort nät: ange den omvända proxyns egen adress."
+    if not (net.is_private or net.is_loopback):
+        return "är en publik adress: den omvända proxyn ska nå appen över loopback eller ett internt nät."
+    return None
 
 
 def load_settings(environ=None) -> Settings:
@@ -104,6 +171,7 @@ def load_settings(environ=None) -> Settings:
         secret_key=_env("SECRET_KEY", None, environ),
         database_url=_env("DATABASE_URL", None, environ),
         trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
+        proxy_secret=_env("PROXY_SECRET", None, environ),
         siths_ca_file=Path(ca) if ca else None,
         session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30, environ),
         suppress_below=_int("SUPPRESS_BELOW", 5, environ),

@@ -174,7 +174,8 @@ def test_devinfo_creates_the_local_account_once(data_dir):
 
 def test_devinfo_never_makes_a_password_in_production(tmp_path, pki):
     data_dir = tmp_path / "var"
-    env = _env(data_dir, LAGESBILD_ENV="production", LAGESBILD_SECRET_KEY="s" * 40)
+    env = _env(data_dir, LAGESBILD_ENV="production", LAGESBILD_SECRET_KEY="Zt7-Qm2pX9wLr4_Kv8cN1bY6hJ3sD0fGa5eRuiOw",
+               LAGESBILD_PROXY_SECRET="Pq4_Wn8zL2kV7xR5cB1mT9yJ3dF6gS0aE-uHoXi")
     refused = subprocess.run([sys.executable, "-m", "auth.devinfo"], cwd=ROOT, env=env, capture_output=True,
                              text=True, timeout=120)
     assert refused.returncode == 2 and "inte tillåtet" in refused.stderr

@@ -59,19 +59,24 @@ def production_app(data_dir, pki):
     from app import create_app
 
     settings = make_settings(data_dir, env="production", auth_mode="proxy", trusted_proxies=TRUSTED,
-                             siths_ca_file=pki.ca_file, secret_key="k" * 48)
+                             siths_ca_file=pki.ca_file, secret_key=PRODUCTION_KEY, proxy_secret=PROXY_SECRET)
     return create_app(settings)
+
+
+PRODUCTION_KEY = "Zt7-Qm2pX9wLr4_Kv8cN1bY6hJ3sD0fGa5eRuiOw"
+PROXY_SECRET = "Pq4_Wn8zL2kV7xR5cB1mT9yJ3dF6gS0aE-uHoXi"
 
 
 def test_production_secure_cookie_and_hsts(production_app, pki):
     client = production_app.test_client()
     resp = client.get("/", base_url="http://localhost",
-                      headers={"X-SSL-Client-Cert": pki.header("valid"), "X-Forwarded-Proto": "https"},
+                      headers={"X-SSL-Client-Cert": pki.header("valid"), "X-Forwarded-Proto": "https",
+                               "X-Lagesbild-Proxy-Secret": PROXY_SECRET},
                       environ_base={"REMOTE_ADDR": TRUSTED})
     assert resp.status_code == 200
     assert "Secure" in resp.headers["Set-Cookie"] and "HttpOnly" in resp.headers["Set-Cookie"]
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-    assert production_app.config["SECRET_KEY"] == "k" * 48
+    assert production_app.config["SECRET_KEY"] == PRODUCTION_KEY
 
 
 def test_forwarded_proto_from_untrusted_peer_is_ignored(production_app, pki):
@@ -80,7 +85,8 @@ def test_forwarded_proto_from_untrusted_peer_is_ignored(production_app, pki):
     resp = client.get("/healthz", base_url="http://localhost", headers={"X-Forwarded-Proto": "https"},
                       environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert "Strict-Transport-Security" not in resp.headers
-    trusted = client.get("/healthz", base_url="http://localhost", headers={"X-Forwarded-Proto": "https"},
+    trusted = client.get("/healthz", base_url="http://localhost",
+                         headers={"X-Forwarded-Proto": "https", "X-Lagesbild-Proxy-Secret": PROXY_SECRET},
                          environ_base={"REMOTE_ADDR": TRUSTED})
     assert "Strict-Transport-Security" in trusted.headers
 
@@ -124,3 +130,20 @@ def test_swedish_404_for_unknown_api_paths(auth_client):
 def test_unknown_dash_library_is_404_not_500(client):
     resp = client.get("/_dash-component-suites/finns_inte/x.js")
     assert resp.status_code == 404
+
+
+def test_a_trusted_address_without_the_proxy_secret_is_not_the_proxy(production_app, pki):
+    """Issue 9: certificates are public, so whoever reached gunicorn from a trusted
+    address could be anyone. Now the proxy is the address *and* the secret nginx adds."""
+    client = production_app.test_client()
+    for secret in (None, "", "fel-hemlighet", PROXY_SECRET[:-1]):
+        headers = {"X-SSL-Client-Cert": pki.header("valid"), "X-Forwarded-Proto": "https"}
+        if secret is not None:
+            headers["X-Lagesbild-Proxy-Secret"] = secret
+        resp = client.get("/api/v1/meta", base_url="http://localhost", headers=headers,
+                          environ_base={"REMOTE_ADDR": TRUSTED})
+        assert resp.status_code == 401 and resp.get_json()["reason"] == "untrusted_source", secret
+    from auth.audit import recent
+
+    rows = recent(production_app.extensions["auth_db"], action="login_failed")
+    assert len(rows) >= 1 and "fel eller saknad proxyhemlighet" in rows[0].detail
