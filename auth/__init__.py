@@ -102,6 +102,13 @@ def init_app(server, settings) -> None:
 
     server.before_request_funcs[None].insert(0, reject_abnormal_paths)
     server.before_request(_unknown_api_path)
+
+    def _audit_retention():
+        from auth.audit import purge_when_due
+
+        purge_when_due(db, settings.audit_retention_days)
+
+    server.before_request(_audit_retention)
     server.after_request(audit_api_call)
     server.after_request(finish_response)
     log.info("Inloggning: läge %s, %d betrodda proxyadresser, %d SITHS-utfärdare",

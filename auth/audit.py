@@ -209,10 +209,10 @@ def record(db: AuthDB, action: str, *, actor: str | None = None, actor_name: str
     loudly and re-raised), else through the process's batching writer (see
     the module docstring). Core inserts, no ORM unit of work."""
     row = dict(
-        at=at or datetime.now(timezone.utc), actor=actor, actor_name=actor_name, action=action,
-        subject=(subject or None) and subject[:200], method=method, path=(path or None) and path[:500],
-        params=json.dumps(params, ensure_ascii=False, sort_keys=True) if params else None,
-        format=format, status=status, detail=detail, remote_addr=remote_addr,
+        at=at or datetime.now(timezone.utc), actor=_cut(actor, 200), actor_name=_cut(actor_name, 200),
+        action=action, subject=_cut(subject, 200), method=_cut(method, 10), path=_cut(path, MAX_PATH),
+        params=bounded_params(params), format=_cut(format, 20), status=status,
+        detail=_cut(detail, MAX_DETAIL), remote_addr=_cut(remote_addr, 64),
     )
     if action not in IMMEDIATE_ACTIONS:
         writer_for(db).submit(row)
@@ -223,6 +223,86 @@ def record(db: AuthDB, action: str, *, actor: str | None = None, actor_name: str
     except Exception:
         log.exception("Kunde inte skriva granskningsloggen (action=%s, path=%s)", action, path)
         raise
+
+
+# ---- bounds: no request can make an entry large -----------------------------
+
+MAX_PATH = 500
+MAX_DETAIL = 500
+MAX_PARAM_KEYS = 20
+MAX_PARAM_KEY = 50
+MAX_PARAM_VALUE = 200
+MAX_PARAMS_JSON = 2000
+CUT = "…"
+
+
+def _cut(value, limit: int):
+    if value is None or value == "":
+        return None
+    value = str(value)
+    return value if len(value) <= limit else value[: limit - 1] + CUT
+
+
+def _bounded_value(value):
+    if isinstance(value, (list, tuple)):
+        return [_bounded_value(v) for v in list(value)[:MAX_PARAM_KEYS]]
+    if isinstance(value, dict):
+        return {_cut(k, MAX_PARAM_KEY): _bounded_value(v) for k, v in list(value.items())[:MAX_PARAM_KEYS]}
+    if isinstance(value, str):
+        return _cut(value, MAX_PARAM_VALUE)
+    return value
+
+
+def bounded_params(params: dict | None) -> str | None:
+    """The parameters as JSON, each key and value cut to a bounded length, at
+    most MAX_PARAM_KEYS of them, and the whole at most MAX_PARAMS_JSON
+    characters (an entry can never grow with what a request sends)."""
+    if not params:
+        return None
+    items = list(params.items())
+    bounded = {_cut(k, MAX_PARAM_KEY): _bounded_value(v) for k, v in items[:MAX_PARAM_KEYS]}
+    if len(items) > MAX_PARAM_KEYS:
+        bounded[CUT] = f"{len(items) - MAX_PARAM_KEYS} parametrar till"
+    text = json.dumps(bounded, ensure_ascii=False, sort_keys=True)
+    left_out = 0
+    while len(text) > MAX_PARAMS_JSON and bounded:
+        largest = max((k for k in bounded if k != CUT), key=lambda k: len(json.dumps(bounded[k])), default=None)
+        if largest is None:
+            break
+        bounded.pop(largest)  # the largest parameter goes first
+        left_out += 1
+        bounded[CUT] = f"{left_out + max(0, len(items) - MAX_PARAM_KEYS)} parametrar till"
+        text = json.dumps(bounded, ensure_ascii=False, sort_keys=True)
+    return text
+
+
+# ---- anonymous failures: one entry per source address and reason a minute ----
+
+AGGREGATE_SECONDS = 60
+_AGGREGATE_MAX_KEYS = 10_000
+_aggregate: dict[tuple, list] = {}  # (database, remote_addr, action, reason, subject) -> [first_at, suppressed count]
+_aggregate_lock = threading.Lock()
+
+
+def aggregated(key: tuple, now: float | None = None) -> tuple[bool, int]:
+    """(write this one?, how many like it were left out since the last one
+    written). The first of a key in AGGREGATE_SECONDS is written (carrying the
+    count of those left out before it); the rest are only counted."""
+    import time
+
+    now = time.monotonic() if now is None else now
+    with _aggregate_lock:
+        entry = _aggregate.get(key)
+        if entry is not None and now - entry[0] < AGGREGATE_SECONDS:
+            entry[1] += 1
+            return False, 0
+        left_out = entry[1] if entry is not None else 0
+        if len(_aggregate) >= _AGGREGATE_MAX_KEYS:
+            oldest = sorted(_aggregate.items(), key=lambda kv: kv[1][0])[: _AGGREGATE_MAX_KEYS // 10]
+            for k, _ in oldest:
+                _aggregate.pop(k, None)
+        _aggregate[key] = [now, 0]
+        return True, left_out
 
 
 def request_params() -> dict:
@@ -238,8 +318,14 @@ def request_params() -> dict:
 
 def record_request(action: str, *, status: int | None = None, detail: str | None = None,
                    subject: str | None = None, params: dict | None = None,
-                   format: str | None = None, db: AuthDB | None = None, path: str | None = None) -> None:
-    """Audit an event of the current request (who, where, path, parameters)."""
+                   format: str | None = None, db: AuthDB | None = None, path: str | None = None,
+                   aggregate: str | None = None) -> None:
+    """Audit an event of the current request (who, where, path, parameters).
+
+    ``aggregate`` (a reason code) for failures of anonymous requests: at most
+    one entry per source address, action and reason in AGGREGATE_SECONDS,
+    the next one saying how many were left out (a flood of anonymous requests
+    cannot fill the log)."""
     from flask import current_app, request
     from flask_login import current_user
 
@@ -247,6 +333,12 @@ def record_request(action: str, *, status: int | None = None, detail: str | None
     actor = actor_name = None
     if getattr(current_user, "is_authenticated", False):
         actor, actor_name = current_user.hsa_id, current_user.name
+    if aggregate is not None and actor is None:
+        write, left_out = aggregated((id(db), request.remote_addr, action, aggregate, subject))
+        if not write:
+            return
+        if left_out:
+            detail = f"{detail or aggregate} (och {left_out} likadana från samma adress den senaste perioden)"
     record(db, action, actor=actor, actor_name=actor_name, subject=subject,
            method=request.method, path=path or request.path,
            params=params if params is not None else request_params(),
@@ -290,6 +382,43 @@ def count_since(db: AuthDB, action: str, since: datetime, subject: str | None = 
         return int(s.scalar(q) or 0)
 
 
+def purge_older_than(db: AuthDB, days: int) -> int:
+    """Delete entries older than ``days`` days (LAGESBILD_AUDIT_RETENTION_DAYS).
+    Returns how many."""
+    from sqlalchemy import delete
+
+    flush(db)
+    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    with db.engine.begin() as connection:
+        result = connection.execute(delete(AuditEntry.__table__).where(AuditEntry.at < cutoff))
+    removed = int(result.rowcount or 0)
+    if removed:
+        log.info("Granskningsloggen: %d poster äldre än %d dagar borttagna", removed, days)
+    return removed
+
+
+_last_purge: dict[int, float] = {}
+PURGE_EVERY_SECONDS = 6 * 3600
+
+
+def purge_when_due(db: AuthDB, days: int | None) -> None:
+    """Purge at most every PURGE_EVERY_SECONDS per database in this process
+    (at start and then from the request that comes after the interval)."""
+    import time
+
+    if not days:
+        return
+    now = time.monotonic()
+    last = _last_purge.get(id(db))
+    if last is not None and now - last < PURGE_EVERY_SECONDS:
+        return
+    _last_purge[id(db)] = now
+    try:
+        purge_older_than(db, days)
+    except Exception:  # noqa: BLE001 - never let retention break a request
+        log.exception("Kunde inte rensa gamla poster i granskningsloggen")
+
+
 def failed_logins(db: AuthDB, window: timedelta, subject: str | None = None,
                   remote_addr: str | None = None) -> int:
     since = datetime.now(timezone.utc) - window
@@ -301,6 +430,49 @@ def _neutralise(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def iter_rows(db: AuthDB, *, action=None, actor=None, since=None, until=None, text=None, batch: int = 2000):
+    """Every matching entry, newest first, fetched in batches by id (keyset
+    pagination: memory stays flat however long the log is)."""
+    flush(db)
+    last_key = None
+    while True:
+        q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(batch)
+        if action:
+            q = q.where(AuditEntry.action == action)
+        if actor:
+            q = q.where(AuditEntry.actor == actor)
+        if since:
+            q = q.where(AuditEntry.at >= since)
+        if until:
+            q = q.where(AuditEntry.at < until)
+        if text:
+            like = f"%{text}%"
+            q = q.where(or_(AuditEntry.actor.ilike(like), AuditEntry.actor_name.ilike(like),
+                            AuditEntry.subject.ilike(like), AuditEntry.path.ilike(like)))
+        if last_key is not None:
+            q = q.where(AuditEntry.id < last_key)
+        with db.session() as s:
+            rows = [_to_row(e) for e in s.scalars(q)]
+        if not rows:
+            return
+        yield from rows
+        last_key = rows[-1].id
+
+
+def iter_csv(rows):
+    """The CSV of :func:`to_csv`, line by line (for a streamed response)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow([label for label, _ in CSV_COLUMNS])
+    yield ("\ufeff" + buf.getvalue()).encode("utf-8")
+    for r in rows:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(["" if (v := (r.local_time if attr == "at" else getattr(r, attr))) is None else _neutralise(v)
+                    for _, attr in CSV_COLUMNS])
+        yield buf.getvalue().encode("utf-8")
 
 
 def to_csv(rows: list[AuditRow]) -> bytes:

@@ -187,7 +187,8 @@ def authenticate_certificate():
             detail = "certifikathuvud från obetrodd adress ignorerat"
         else:
             detail = "ingen betrodd proxy"
-        audit.record_request("login_failed", status=401, detail=f"{reason}: {detail}", db=state.db)
+        audit.record_request("login_failed", status=401, detail=f"{reason}: {detail}", db=state.db,
+                             aggregate=reason)
         end_session()
         return unauthorized(message, reason)
     header = environ.get(CERT_ENVIRON)
@@ -195,7 +196,7 @@ def authenticate_certificate():
         identity = state.verified.identify(header)
     except certs.CertificateRejected as exc:
         audit.record_request("login_failed", status=401, detail=exc.reason,
-                             subject=_claimed_hsa_id(header), db=state.db)
+                             subject=_claimed_hsa_id(header), db=state.db, aggregate=exc.reason)
         end_session()
         return unauthorized(exc.message, exc.reason)
     same_person = (getattr(current_user, "is_authenticated", False)

@@ -48,6 +48,7 @@ class Settings:
     session_idle_minutes: int = 30
     suppress_below: int = 5
     stale_days: int = 42
+    audit_retention_days: int = 730
     cache_type: str = "FileSystemCache"
     cache_dir: Path | None = None
     redis_url: str | None = None
@@ -78,6 +79,8 @@ class Settings:
             )
         if self.auth_mode not in {"dev", "proxy"}:
             raise SettingsError(f"LAGESBILD_AUTH_MODE måste vara dev eller proxy, fick {self.auth_mode!r}")
+        if self.audit_retention_days < 0:
+            raise SettingsError("LAGESBILD_AUDIT_RETENTION_DAYS måste vara 0 (spara allt) eller fler dagar")
         if self.suppress_below < 1:
             raise SettingsError("LAGESBILD_SUPPRESS_BELOW måste vara minst 1")
         if self.production:
@@ -176,6 +179,7 @@ def load_settings(environ=None) -> Settings:
         session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30, environ),
         suppress_below=_int("SUPPRESS_BELOW", 5, environ),
         stale_days=_int("STALE_DAYS", 42, environ),
+        audit_retention_days=_int("AUDIT_RETENTION_DAYS", 730, environ),
         cache_type=_env("CACHE_TYPE", "FileSystemCache", environ) or "FileSystemCache",
         cache_dir=Path(cache_dir) if cache_dir else None,
         redis_url=_env("REDIS_URL", None, environ),

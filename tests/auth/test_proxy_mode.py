@@ -41,8 +41,9 @@ def test_each_bad_certificate_gets_401_page_json_and_audit(proxy_app, pki, name,
     dash_cb = client.post("/_dash-update-component", json={}, headers={"X-SSL-Client-Cert": pki.header(name)},
                           environ_base={"REMOTE_ADDR": TRUSTED})
     assert dash_cb.status_code == 401 and dash_cb.get_json()["reason"] == reason
+    # one entry per source address, reason and claimed person a minute (a flood cannot fill the log)
     failures = audit.recent(_db(proxy_app), action="login_failed")
-    assert len(failures) == 3 and all(f.detail == reason for f in failures)
+    assert len(failures) == 1 and failures[0].detail == reason
     assert not audit.recent(_db(proxy_app), action="login")
 
 
