@@ -61,7 +61,10 @@ def init_app(server, settings) -> None:
     if settings.session_idle_minutes < 1:
         raise SettingsError("LAGESBILD_SESSION_IDLE_MINUTES måste vara minst 1.")
     idle = timedelta(minutes=settings.session_idle_minutes)
-    server.config["PERMANENT_SESSION_LIFETIME"] = idle
+    # The cookie outlives the idle time: idleness is decided on the server (the
+    # session record's last_seen), so an idle person gets the "utgången"
+    # notice and an audit entry instead of a silent "not logged in".
+    server.config["PERMANENT_SESSION_LIFETIME"] = idle + timedelta(hours=12)
     # The cookie is written only when the session changes, not on every request
     # (re-signing it cost ~0,25 ms a request). The guard's last-seen mark changes
     # at least every SEEN_RESOLUTION (30 s) while the person is active, and each
@@ -188,7 +191,7 @@ def audit_event(action: str, **details) -> None:
 
 
 def current_shell_user() -> dict:
-    """What the page frame shows of the person: {"name", "is_admin", "csrf_token"}.
+    """What the page frame shows of the person: {"name", "is_admin", "csrf_token", "hsa_id"}.
 
     The logout form's token only when the session already holds the CSRF
     secret (seeded at login): making one from the layout request would write
@@ -197,9 +200,10 @@ def current_shell_user() -> dict:
 
     info = current_user_info()
     if not info:
-        return {"name": None, "is_admin": False, "csrf_token": None}
+        return {"name": None, "is_admin": False, "csrf_token": None, "hsa_id": None}
     token = csrf_token() if "csrf_token" in session else None
-    return {"name": info["name"], "is_admin": bool(info["is_admin"]), "csrf_token": token}
+    return {"name": info["name"], "is_admin": bool(info["is_admin"]), "csrf_token": token,
+            "hsa_id": info["hsa_id"]}
 
 
 def csrf_token() -> str:

@@ -41,7 +41,7 @@ FLUSH_SECONDS = 0.2
 #: Entries other decisions depend on (the login throttle counts failures) or
 #: that are rare and weighty: written in the request, never batched.
 IMMEDIATE_ACTIONS = frozenset({"login_failed", "login_throttled", "access_denied", "role_granted",
-                               "role_revoked", "dev_user_saved"})
+                               "role_revoked", "dev_user_saved", "sessions_revoked"})
 MAX_PENDING = 100_000  # a database down for long: keep this many, then drop the oldest (logged)
 
 
@@ -154,6 +154,8 @@ ACTION_LABELS = {
     "login_throttled": "Inloggning spärrad (för många försök)",
     "logout": "Utloggning",
     "session_expired": "Sessionen gick ut",
+    "session_ended": "Avslutad session användes",
+    "sessions_revoked": "Sessioner avslutade av administratör",
     "api": "API-anrop",
     "export": "Export",
     "access_denied": "Åtkomst nekad",
@@ -211,7 +213,7 @@ def record(db: AuthDB, action: str, *, actor: str | None = None, actor_name: str
     row = dict(
         at=at or datetime.now(timezone.utc), actor=_cut(actor, 200), actor_name=_cut(actor_name, 200),
         action=action, subject=_cut(subject, 200), method=_cut(method, 10), path=_cut(path, MAX_PATH),
-        params=bounded_params(params), format=_cut(format, 20), status=status,
+        params=bounded_params(params), format=_cut(format, 10), status=status,
         detail=_cut(detail, MAX_DETAIL), remote_addr=_cut(remote_addr, 64),
     )
     if action not in IMMEDIATE_ACTIONS:

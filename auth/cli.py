@@ -20,11 +20,17 @@ def _db():
 
 
 def _operator() -> str:
+    """Who runs the command, for the audit log's actor: LAGESBILD_OPERATOR (the
+    operator's HSA-ID, when the runbook sets it), else the login behind sudo,
+    else the process's user — "cli:<who>"."""
+    named = (os.environ.get("LAGESBILD_OPERATOR") or "").strip()
+    if named:
+        return f"cli:{named}"[:40]
     try:
-        who = getpass.getuser()
+        who = os.environ.get("SUDO_USER") or getpass.getuser()
     except Exception:  # noqa: BLE001
         who = str(os.getuid())
-    return f"cli:{who}"
+    return f"cli:{who}"[:40]
 
 
 @users_cli.command("grant", help="Tilldela en roll: users grant SE2321000016-ABC1 admin")
@@ -36,7 +42,7 @@ def grant_cmd(hsa_id: str, role: str):
     except roles.RoleError as exc:
         raise click.ClickException(str(exc)) from exc
     if added:
-        audit.record(_db(), "role_granted", actor=None, actor_name=_operator(), subject=hsa_id,
+        audit.record(_db(), "role_granted", actor=_operator(), actor_name=_operator(), subject=hsa_id,
                      detail=f"roll {role}", path="cli")
         click.echo(f"Rollen {role} är tilldelad {hsa_id}.")
     else:
@@ -52,7 +58,7 @@ def revoke_cmd(hsa_id: str, role: str):
     except roles.RoleError as exc:
         raise click.ClickException(str(exc)) from exc
     if removed:
-        audit.record(_db(), "role_revoked", actor=None, actor_name=_operator(), subject=hsa_id,
+        audit.record(_db(), "role_revoked", actor=_operator(), actor_name=_operator(), subject=hsa_id,
                      detail=f"roll {role}", path="cli")
         click.echo(f"Rollen {role} är återkallad från {hsa_id}.")
     else:
@@ -87,6 +93,17 @@ def dev_add_cmd(username: str, password_stdin: bool, name: str | None):
         account = devusers.create_or_update(_db(), username, password, display_name=name)
     except devusers.DevUserError as exc:
         raise click.ClickException(str(exc)) from exc
-    audit.record(_db(), "dev_user_saved", actor_name=_operator(), subject=account.hsa_id,
+    audit.record(_db(), "dev_user_saved", actor=_operator(), actor_name=_operator(), subject=account.hsa_id,
                  detail=f"användarnamn {account.username}", path="cli")
     click.echo(f"Kontot {account.username} är sparat (pseudo-HSA-id {account.hsa_id}).")
+
+
+@users_cli.command("revoke-sessions", help="Avsluta alla sessioner för en person: users revoke-sessions SE2321000016-ABC1")
+@click.argument("hsa_id")
+def revoke_sessions_cmd(hsa_id: str):
+    from auth import sessions
+
+    ended = sessions.revoke_person(_db(), hsa_id)
+    audit.record(_db(), "sessions_revoked", actor=_operator(), actor_name=_operator(), subject=hsa_id,
+                 detail=f"{ended} sessioner avslutade", path="cli")
+    click.echo(f"{ended} öppna sessioner för {hsa_id} är avslutade på alla servrar.")

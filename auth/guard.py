@@ -129,14 +129,24 @@ def forbidden(message: str = MSG_FORBIDDEN):
 
 # ---- sessions ------------------------------------------------------------
 
+SID_KEY = "sid"  # the server-side session record (auth/sessions.py)
+MSG_ENDED = "Sessionen är avslutad (utloggad eller avslutad av en administratör). Logga in igen."
+
+
 def start_session(user: StaffUser, **extra) -> None:
-    """Log the person in on a fresh session (no fixation)."""
+    """Log the person in on a fresh session (no fixation), with a new
+    server-side record; an earlier record of this cookie is ended."""
+    from auth import sessions
+
+    db = get_state().db
+    sessions.end(db, session.get(SID_KEY), "replaced")
     session.clear()
     login_user(user, remember=False, fresh=True)
     session.permanent = True
     session["method"] = user.method
     session["name"] = user.name
     session[SEEN_KEY] = int(time.time())
+    session[SID_KEY] = sessions.open_session(db, user.hsa_id, user.method, request.remote_addr)
     session.update(extra)
     _seed_csrf()
 
@@ -153,16 +163,23 @@ def _seed_csrf() -> None:
     generate_csrf()
 
 
-def end_session() -> None:
+def end_session(reason: str = "logout") -> None:
+    """End the session here and on every server (its record)."""
+    from auth import sessions
+
+    sid = session.get(SID_KEY)
+    if sid:
+        sessions.end(get_state().db, sid, reason)
     logout_user()
     session.clear()
 
 
-def _idle_expired() -> bool:
-    seen = session.get(SEEN_KEY)
-    if not isinstance(seen, int):
-        return True
-    return time.time() - seen > get_state().idle.total_seconds()
+def _session_verdict():
+    """The server-side record's verdict for the logged-in person's cookie."""
+    from auth import sessions
+
+    state = get_state()
+    return sessions.check(state.db, session.get(SID_KEY), current_user.hsa_id, state.idle)
 
 
 def _touch() -> None:
@@ -202,10 +219,13 @@ def authenticate_certificate():
     same_person = (getattr(current_user, "is_authenticated", False)
                    and current_user.hsa_id == identity.hsa_id
                    and session.get("cert") == identity.fingerprint)
-    if same_person and not _idle_expired():
-        return None
     if same_person:
-        audit.record_request("session_expired", status=None, subject=identity.hsa_id, db=state.db)
+        verdict = _session_verdict()
+        if verdict.ok:
+            return None
+        if verdict.reason == "expired":
+            audit.record_request("session_expired", status=None, subject=identity.hsa_id, db=state.db)
+        # logged out or revoked: the card logs the person in again (a new, audited session)
     user = StaffUser(identity.hsa_id, identity.name, roles.roles_for(state.db, identity.hsa_id), "certifikat")
     start_session(user, cert=identity.fingerprint)
     audit.record(state.db, "login", actor=user.hsa_id, actor_name=user.name, subject=identity.hsa_id,
@@ -281,10 +301,16 @@ def guard():
     else:
         if not current_user.is_authenticated:
             return unauthorized(MSG_LOGIN, "not_logged_in")
-        if _idle_expired() or session.get("method") != "dev":
+        verdict = _session_verdict() if session.get("method") == "dev" else None
+        if verdict is None or verdict.reason == "expired":
             audit.record_request("session_expired", subject=current_user.hsa_id, db=state.db)
-            end_session()
+            end_session("expired")
             return unauthorized(MSG_EXPIRED, "expired")
+        if not verdict.ok:  # logged out or revoked elsewhere: a copied cookie is dead
+            audit.record_request("session_ended", subject=current_user.hsa_id, detail=verdict.reason,
+                                 db=state.db, aggregate=verdict.reason)
+            end_session(verdict.reason)
+            return unauthorized(MSG_ENDED, "session_ended")
     _touch()
     if needs_admin() and not current_user.is_admin:
         audit.record_request("access_denied", status=403, detail="rollen admin krävs", db=state.db)

@@ -1,4 +1,4 @@
-"""Tables of the app database (never statistics): dev users, role grants, audit log.
+"""Tables of the app database (never statistics): dev users, role grants, audit log, sessions.
 
 The schema is created and changed only by the Alembic migrations in
 auth/migrations; these classes must match them (a test compares them).
@@ -76,4 +76,22 @@ class AuditEntry(Base):
     format: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class StaffSession(Base):
+    """A logged-in session, kept on the server: the signed cookie only names it
+    (``sid``), so logout and an admin's revoke end it at once on every server,
+    and a copied cookie dies with it."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, 256 bits
+    hsa_id: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # logout | revoked | expired | replaced
+    end_reason: Mapped[str | None] = mapped_column(String(40))
     remote_addr: Mapped[str | None] = mapped_column(String(64))

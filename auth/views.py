@@ -70,22 +70,31 @@ def login():
         info = MSG_EXPIRED if request.args.get("utgangen") else None
         return _form_page(form, info=info)
 
-    if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            audit.record_request("login_failed", status=400, subject=(form.username.data or "")[:64],
-                                 detail="csrf", params={})
-            return _form_page(form, "Formuläret hade gått ut eller saknade säkerhetstoken. Försök igen.", 400)
-        return _form_page(form, "Ange både användarnamn och lösenord.", 400)
-
-    username = form.username.data.strip().lower()
     addr = request.remote_addr
-    if (audit.failed_logins(state.db, state.failure_window, subject=username) >= state.max_failures_per_user
-            or audit.failed_logins(state.db, state.failure_window, remote_addr=addr) >= state.max_failures_per_addr):
-        audit.record_request("login_throttled", status=429, subject=username, params={})
+
+    def throttled(subject):
+        audit.record_request("login_throttled", status=429, subject=subject, params={})
         minutes = int(state.failure_window.total_seconds() // 60)
         resp = _form_page(form, f"För många misslyckade inloggningsförsök. Vänta {minutes} minuter och försök igen.", 429)
         resp.headers["Retry-After"] = str(int(state.failure_window.total_seconds()))
         return resp
+
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            # Not counted against the named user (anyone can post a name without a
+            # token: 5 such posts locked any account out); counted, and throttled,
+            # per source address instead.
+            if audit.failed_logins(state.db, state.failure_window, remote_addr=addr) >= state.max_failures_per_addr:
+                return throttled(None)
+            audit.record_request("login_failed", status=400, subject=None, params={},
+                                 detail=f"csrf (angivet användarnamn: {(form.username.data or '')[:64]!r})")
+            return _form_page(form, "Formuläret hade gått ut eller saknade säkerhetstoken. Försök igen.", 400)
+        return _form_page(form, "Ange både användarnamn och lösenord.", 400)
+
+    username = form.username.data.strip().lower()
+    if (audit.failed_logins(state.db, state.failure_window, subject=username) >= state.max_failures_per_user
+            or audit.failed_logins(state.db, state.failure_window, remote_addr=addr) >= state.max_failures_per_addr):
+        return throttled(username)
 
     account = devusers.verify(state.db, username, form.password.data)
     if account is None:

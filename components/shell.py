@@ -32,6 +32,7 @@ class ShellUser:
     name: str | None = None
     is_admin: bool = False
     csrf_token: str | None = None
+    hsa_id: str | None = None
 
 
 def data_dates_items(meta: dict | None) -> list[tuple[str, str]]:
@@ -74,7 +75,7 @@ def logout_control(csrf_token: str | None = None):
 
 
 def header(meta: dict | None, *, is_admin: bool = False, user_name: str | None = None,
-           csrf_token: str | None = None, registry=None) -> html.Header:
+           csrf_token: str | None = None, registry=None, hsa_id: str | None = None) -> html.Header:
     registry = dash.page_registry if registry is None else registry
     links = [
         dbc.NavItem(dbc.NavLink(label, href=href, active="exact", className="px-2"))
@@ -99,7 +100,11 @@ def header(meta: dict | None, *, is_admin: bool = False, user_name: str | None =
         ))
     if user_name:
         right.append(html.Span(
-            [html.Span(user_name, id=ids.USER_NAME), logout_control(csrf_token)],
+            [html.Span(user_name, id=ids.USER_NAME),
+             # The person's HSA-ID beside the name: who the card (or dev account) says is logged in.
+             html.Span(hsa_id or "", id="lb-user-hsaid", className="lb-hsaid ms-2", title="HSA-id")
+             if hsa_id else None,
+             logout_control(csrf_token)],
             className="lb-datadates lb-user ms-3 d-inline-flex align-items-center",
         ))
     return html.Header(
@@ -131,7 +136,7 @@ def app_shell(meta: dict | None = None, user: ShellUser | None = None, registry=
     return html.Div(
         [
             header(meta, is_admin=user.is_admin, user_name=user.name, csrf_token=user.csrf_token,
-                   registry=registry),
+                   registry=registry, hsa_id=user.hsa_id),
             dbc.Container(dash.page_container, fluid=True, className="pb-4", id="lb-main"),
             html.Footer(
                 dbc.Container(

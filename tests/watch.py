@@ -21,6 +21,7 @@ class PageRecorder:
         self.console_errors: list[str] = []
         self.requests: list[str] = []
         self.failed: list[str] = []
+        self.expected_404: set[str] = set()  # page addresses the test opens knowing they answer 404
         self.dash_in_flight = 0   # Dash callback requests sent and not yet answered
         self.dash_done = 0        # ... answered (or failed) since the page was opened
         page.add_init_script(CSP_PROBE)
@@ -61,6 +62,9 @@ class PageRecorder:
 
     def _console(self, msg):
         if msg.type == "error":
+            url = (msg.location or {}).get("url", "")
+            if "status of 404" in msg.text and url in self.expected_404:
+                return
             self.console_errors.append(f"{msg.text} @ {msg.location}")
 
     def off_host(self) -> list[str]:

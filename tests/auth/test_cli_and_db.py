@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from auth import devusers, roles
-from auth.db import AuthDB, open_db
+from auth.db import HEAD_REVISION, AuthDB, open_db
 from tests.conftest import ROOT, make_settings
 
 FLASK = str(ROOT / ".venv" / "bin" / "flask")
@@ -137,7 +137,7 @@ def test_an_up_to_date_database_is_not_migrated_again(tmp_path):
     with pytest.raises(Exception):
         db.migrate()
     with db.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001_initial'")
+        conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{HEAD_REVISION}'")
     code = f"""
 import sys
 from auth.db import AuthDB
@@ -185,3 +185,22 @@ def test_devinfo_never_makes_a_password_in_production(tmp_path, pki):
                            text=True, timeout=120)
     assert proxy.returncode == 0 and "SITHS" in proxy.stdout and "Lösenord" not in proxy.stdout
     assert not (data_dir / "dev-password.txt").exists()
+
+
+def test_cli_actions_are_audited_with_the_operator_named(app, monkeypatch):
+    """Issue 9: role changes by the CLI were audited with no actor."""
+    from auth import audit
+
+    monkeypatch.setenv("LAGESBILD_OPERATOR", "SE2321000016-OPS1")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "grant", "SE2321000016-ABC1", "admin"]).exit_code == 0
+    result = runner.invoke(args=["users", "revoke-sessions", "SE2321000016-ABC1"])
+    assert result.exit_code == 0 and "0 öppna sessioner" in result.output
+    db = app.extensions["auth_db"]
+    for action in ("role_granted", "sessions_revoked"):
+        row = audit.recent(db, action=action)[0]
+        assert row.actor == "cli:SE2321000016-OPS1" and row.subject == "SE2321000016-ABC1"
+    monkeypatch.delenv("LAGESBILD_OPERATOR")
+    monkeypatch.setenv("SUDO_USER", "anna")
+    assert runner.invoke(args=["users", "revoke", "SE2321000016-ABC1", "admin"]).exit_code == 0
+    assert audit.recent(db, action="role_revoked")[0].actor == "cli:anna"

@@ -51,7 +51,43 @@ def test_post_without_or_with_wrong_csrf_token_is_refused(app, client):
                                        "csrf_token": token_of_other_session})
     assert resp.status_code == 400
     assert client.get("/").status_code == 302  # still not logged in
-    assert audit.recent(_db(app), action="login_failed")[0].detail == "csrf"
+    failed = audit.recent(_db(app), action="login_failed")[0]
+    assert failed.detail.startswith("csrf") and failed.subject is None  # not counted against the user
+
+
+def test_tokenless_posts_cannot_lock_out_an_account_and_are_throttled_per_address(app):
+    """Issue 9: 5 token-less POSTs naming a user locked that user out for 15 minutes."""
+    ensure_account(app, *READER)
+    attacker = app.test_client()
+    statuses = [attacker.post("/login", data={"username": READER[0], "password": "x"},
+                              environ_base={"REMOTE_ADDR": "192.0.2.66"}).status_code for _ in range(25)]
+    assert statuses[:20] == [400] * 20 and set(statuses[20:]) == {429}  # per address, after 20
+    victim = app.test_client()
+    assert login(victim, *READER).status_code == 302  # the named account still logs in
+
+
+def test_logout_ends_a_copied_cookie_and_revoke_ends_every_session(app):
+    from auth import sessions
+
+    ensure_account(app, *READER)
+    first = app.test_client()
+    assert login(first, *READER).status_code == 302
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = next(c for c in first._cookies.values() if c.key == name)
+    copied = app.test_client()
+    copied.set_cookie(name, cookie.value, domain=cookie.domain)
+    assert copied.get("/").status_code == 200  # the copy works while the session is open
+    page = first.get("/logout")
+    assert first.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))}).status_code == 200
+    resp = copied.get("/api/v1/meta")
+    assert resp.status_code == 401 and resp.get_json()["reason"] == "session_ended"
+    assert audit.recent(_db(app), action="session_ended")
+    # an admin's revoke ends every open session of the person at once
+    a, b = app.test_client(), app.test_client()
+    assert login(a, *READER).status_code == 302 and login(b, *READER).status_code == 302
+    hsa_id = audit.recent(_db(app), action="login")[0].actor
+    assert sessions.revoke_person(_db(app), hsa_id) == 2
+    assert a.get("/").status_code == 302 and b.get("/api/v1/meta").status_code == 401
 
 
 def test_wrong_password_and_unknown_user(app, client):
@@ -103,8 +139,21 @@ def test_failures_older_than_the_window_do_not_count(app, client):
 
 
 def _age_session(client, seconds):
+    """The person was last seen ``seconds`` ago: in the cookie and in the
+    server-side session record (which decides)."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from auth.models import StaffSession
+
     with client.session_transaction() as sess:
         sess[SEEN_KEY] = int(time.time()) - seconds
+        sid = sess["sid"]
+    db = client.application.extensions["auth_db"]
+    with db.engine.begin() as c:
+        c.execute(update(StaffSession).where(StaffSession.id == sid)
+                  .values(last_seen=datetime.now(timezone.utc) - timedelta(seconds=seconds)))
 
 
 def test_idle_session_expires(app, auth_client):
@@ -137,8 +186,11 @@ def test_activity_keeps_the_session_alive(app, auth_client):
         assert time.time() - sess[SEEN_KEY] < 5
 
 
-def test_session_cookie_expires_in_the_browser_too(app):
-    assert app.permanent_session_lifetime.total_seconds() == app.extensions["lagesbild_auth"].idle.total_seconds()
+def test_session_cookie_outlives_the_idle_time_so_the_server_can_say_it_expired(app):
+    """Issue 9: with the cookie's own expiry equal to the idle time, an idle person
+    came back to "not logged in" without the "utgången" notice or its audit entry."""
+    idle = app.extensions["lagesbild_auth"].idle.total_seconds()
+    assert app.permanent_session_lifetime.total_seconds() == idle + 12 * 3600
 
 
 def test_logout(app, auth_client):

@@ -230,7 +230,9 @@ def test_every_page_is_served_from_this_host(page):
     page.goto(page.base_url + "/om")
     page.get_by_text("Kända begränsningar").wait_for()
     page.get_by_text("Frivillig rapportering.").wait_for()
-    page.goto(page.base_url + "/finns-inte")
+    page.recorder.expected_404.add(page.base_url + "/finns-inte")
+    response = page.goto(page.base_url + "/finns-inte")
+    assert response.status == 404  # an unknown page answers 404, and still says so in Swedish
     page.get_by_text("Sidan finns inte").wait_for()
     page.wait_for_load_state("networkidle")
     requested = page.recorder.requests
@@ -291,17 +293,31 @@ def test_every_grid_column_has_its_header_and_no_lone_filter_icon(page, kva, lev
         wait_query(page, sort="median")
 
 
-def test_logout_from_the_header(page):
-    """"Logga ut" beside the user's name ends the session in one click (POST with CSRF)."""
+def test_logout_from_the_header(browser, live_server):
+    """"Logga ut" beside the user's name ends the session in one click (POST with CSRF).
+    A login of its own: logout ends the server-side session, which the other
+    tests' shared cookie must keep."""
+    from tests.browser.conftest import USER
+
+    context = browser.new_context(locale="sv-SE")
+    page = context.new_page()
+    page.base_url = live_server
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", USER[0])
+    page.fill("input[name=password]", USER[1])
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url(lambda u: "/login" not in u, timeout=15000)
     page.goto(page.base_url + "/om")
     page.get_by_text("Kända begränsningar").wait_for()
     assert page.locator("#lb-user-name").inner_text() != ""
+    assert page.locator("#lb-user-hsaid").inner_text().startswith("SE")  # the HSA-ID beside the name
     page.locator("#lb-logout").click()
     page.get_by_text("Du är utloggad").wait_for()
     assert urlparse(page.url).path == "/logout"
     page.goto(page.base_url + "/?kva=NGB")
     page.wait_for_url(re.compile(r"/login"))
     assert "next=" in page.url
+    context.close()
 
 
 CUT_CELLS = """(id) => [...document.querySelectorAll('#' + id + ' .ag-center-cols-container .ag-cell')]
