@@ -70,31 +70,67 @@ def is_valid_hsa_id(value: str | None) -> bool:
 
 # ---- parsing --------------------------------------------------------------
 
-def parse_forwarded_certificate(header_value: str | None) -> x509.Certificate:
-    """The certificate in an X-SSL-Client-Cert header value."""
+MAX_HEADER = 32_768  # a leaf and a few intermediates, URL-encoded PEM
+MAX_CHAIN = 4        # intermediates the proxy may forward after the leaf
+_PEM_BLOCK = r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\r\n\t ]+?-----END CERTIFICATE-----"
+_PEM_ONLY = re.compile(rf"(?:{_PEM_BLOCK}\s*)+", re.ASCII)
+_BASE64_ONLY = re.compile(r"[A-Za-z0-9+/=\r\n\t ]+", re.ASCII)
+
+
+def _malformed(detail: str = "felaktigt format") -> CertificateRejected:
+    return CertificateRejected("malformed", f"Klientcertifikatet gick inte att läsa ({detail}).")
+
+
+def parse_forwarded_chain(header_value: str | None) -> list[x509.Certificate]:
+    """The certificates in an X-SSL-Client-Cert header value: the person's own
+    first, then (optionally) intermediate CAs the proxy forwards. Strict: the
+    value is URL-encoded PEM blocks and whitespace and nothing else, or one
+    base64 DER certificate; anything around or between them is refused."""
     if header_value is None or not header_value.strip():
         raise CertificateRejected("missing", "Inget klientcertifikat skickades med begäran.")
+    if len(header_value) > MAX_HEADER:
+        raise _malformed("för långt certifikathuvud")
     text = header_value.strip()
     if "%" in text:
-        text = unquote(text)
-    blocks = PEM_RE.findall(text)
-    if len(blocks) > 1:
-        raise CertificateRejected(
-            "malformed", "Begäran innehöll flera certifikat; bara personens eget certifikat ska skickas."
-        )
+        text = unquote(text, errors="strict") if _decodable(text) else None
+        if text is None:
+            raise _malformed()
+        text = text.strip()
     try:
-        if blocks:
-            body = re.sub(r"\s+", "", blocks[0])
-            der = base64.b64decode(body, validate=True)
-        elif "BEGIN" in text:
-            raise ValueError("bad PEM")
+        if text.startswith("-----BEGIN"):
+            if not _PEM_ONLY.fullmatch(text):
+                raise _malformed("annat innehåll än PEM-certifikat i huvudet")
+            blocks = PEM_RE.findall(text)
+            if len(blocks) > 1 + MAX_CHAIN:
+                raise _malformed("för många certifikat")
+            ders = [base64.b64decode(re.sub(r"\s+", "", b), validate=True) for b in blocks]
         else:
-            der = base64.b64decode(re.sub(r"\s+", "", text), validate=True)
-        return x509.load_der_x509_certificate(der)
+            if not _BASE64_ONLY.fullmatch(text):
+                raise _malformed()
+            ders = [base64.b64decode(re.sub(r"\s+", "", text), validate=True)]
+        chain = [x509.load_der_x509_certificate(der) for der in ders]
     except (ValueError, binascii.Error) as exc:
+        if isinstance(exc, CertificateRejected):
+            raise
+        raise _malformed() from exc
+    if any(not _is_ca(c) for c in chain[1:]):
         raise CertificateRejected(
-            "malformed", "Klientcertifikatet gick inte att läsa (felaktigt format)."
-        ) from exc
+            "malformed", "Begäran innehöll flera certifikat; efter personens eget får bara utfärdar-certifikat följa."
+        )
+    return chain
+
+
+def _decodable(text: str) -> bool:
+    try:
+        unquote(text, errors="strict")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def parse_forwarded_certificate(header_value: str | None) -> x509.Certificate:
+    """The person's own certificate in an X-SSL-Client-Cert header value."""
+    return parse_forwarded_chain(header_value)[0]
 
 
 def load_ca_file(path: Path | str) -> list[x509.Certificate]:
@@ -150,25 +186,50 @@ def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
     return True
 
 
-def verify_client_certificate(cert: x509.Certificate, cas: list[x509.Certificate],
-                              now: datetime | None = None) -> CertIdentity:
-    """Check the certificate against the trusted CAs; return who it identifies."""
-    now = now or datetime.now(timezone.utc)
+def _chain_to_trusted(cert: x509.Certificate, cas: list[x509.Certificate],
+                      intermediates: list[x509.Certificate], now: datetime) -> list[x509.Certificate]:
+    """The CAs from the certificate's issuer up to one in the trusted file:
+    each link's issuer name and signature, each CA a CA (CA:TRUE,
+    keyCertSign), within its validity and its pathLenConstraint. A CA of the
+    file is an anchor (the file may hold the root, the issuing CAs, or both);
+    the intermediates forwarded by the proxy are only stepping stones."""
+    path: list[x509.Certificate] = []
+    current = cert
+    pool = list(cas) + [c for c in intermediates if c not in cas]
+    for _ in range(MAX_CHAIN + 2):
+        named = [ca for ca in pool if ca.subject == current.issuer and ca not in path]
+        if not named:
+            raise CertificateRejected(
+                "untrusted_issuer",
+                "Certifikatet är inte utfärdat av en betrodd SITHS-utfärdare"
+                + (" (utfärdaren saknas i utfärdarfilen)." if path else "."),
+            )
+        issuer = next((ca for ca in named if _issued_by(current, ca)), None)
+        if issuer is None:
+            raise CertificateRejected(
+                "bad_signature",
+                "Certifikatets signatur stämmer inte med den betrodda SITHS-utfärdaren (förfalskat eller fel utfärdare).",
+            )
+        if not _within(issuer, now):
+            raise CertificateRejected("ca_expired", "Utfärdarens certifikat är inte giltigt just nu.")
+        bc = _ext(issuer, x509.BasicConstraints)
+        if bc is not None and bc.path_length is not None and len(path) > bc.path_length:
+            raise CertificateRejected("untrusted_issuer", "Certifikatkedjan är längre än utfärdaren tillåter.")
+        path.append(issuer)
+        if issuer in cas:
+            return path
+        current = issuer
+    raise CertificateRejected("untrusted_issuer", "Certifikatkedjan är för lång.")
 
-    candidates = [ca for ca in cas if ca.subject == cert.issuer]
-    if not candidates:
-        raise CertificateRejected(
-            "untrusted_issuer",
-            "Certifikatet är inte utfärdat av en betrodd SITHS-utfärdare.",
-        )
-    issuer = next((ca for ca in candidates if _issued_by(cert, ca)), None)
-    if issuer is None:
-        raise CertificateRejected(
-            "bad_signature",
-            "Certifikatets signatur stämmer inte med den betrodda SITHS-utfärdaren (förfalskat eller fel utfärdare).",
-        )
-    if not _within(issuer, now):
-        raise CertificateRejected("ca_expired", "Utfärdarens certifikat är inte giltigt just nu.")
+
+def verify_client_certificate(cert: x509.Certificate, cas: list[x509.Certificate],
+                              now: datetime | None = None,
+                              intermediates: list[x509.Certificate] = ()) -> CertIdentity:
+    """Check the certificate against the trusted CAs (through intermediates in
+    the CA file or forwarded after it); return who it identifies."""
+    now = now or datetime.now(timezone.utc)
+    path = _chain_to_trusted(cert, cas, list(intermediates), now)
+    issuer = path[0]
 
     if now < cert.not_valid_before_utc:
         raise CertificateRejected(
@@ -224,7 +285,8 @@ def _sha256():
 def identify(header_value: str | None, cas: list[x509.Certificate],
              now: datetime | None = None) -> CertIdentity:
     """Parse and verify a forwarded certificate header in one step."""
-    return verify_client_certificate(parse_forwarded_certificate(header_value), cas, now)
+    chain = parse_forwarded_chain(header_value)
+    return verify_client_certificate(chain[0], cas, now, chain[1:])
 
 
 class VerifiedCache:
@@ -300,8 +362,9 @@ class VerifiedCache:
                 return ident
             with self._lock:
                 self._items.pop(key, None)
-        cert = parse_forwarded_certificate(header_value)
-        ident = verify_client_certificate(cert, self.cas, now)
+        chain = parse_forwarded_chain(header_value)
+        cert = chain[0]
+        ident = verify_client_certificate(cert, self.cas, now, chain[1:])
         with self._lock:
             self._items[key] = (ident, cert.not_valid_before_utc, now)
             while len(self._items) > self.size:
