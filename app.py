@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         external_stylesheets=[],  # the Bootstrap theme is served from assets/
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    # The page's language is Swedish (screen readers, hyphenation): Dash's index with lang="sv".
+    app.index_string = app.index_string.replace("<html>", '<html lang="sv">', 1)
     app.layout = _layout
     auth.init_dash(app, settings)        # CSP hashes for Dash's inline scripts
     server.extensions["dash_app"] = app

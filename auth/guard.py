@@ -30,7 +30,10 @@ from auth.user import StaffUser
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"
 # Exact public paths: liveness, login/logout pages, Dash's favicon.
-PUBLIC_PATHS = frozenset({"/healthz", LOGIN_PATH, LOGOUT_PATH, "/_favicon.ico", "/favicon.ico"})
+# /auth/certifikat-nekat: nginx's error_page for certificates it refused (auth/views.py
+# answers only the proxy itself, 404 to anyone else).
+PUBLIC_PATHS = frozenset({"/healthz", LOGIN_PATH, LOGOUT_PATH, "/_favicon.ico", "/favicon.ico",
+                          "/auth/certifikat-nekat"})
 # Static files without data: the app's CSS/JS/fonts/locale (assets/), the
 # library bundles Dash serves (React, Plotly, dcc, dbc), the login page's CSS.
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/auth/static/")

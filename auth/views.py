@@ -157,3 +157,71 @@ def audit_csv():
     return Response(stream_with_context(audit.iter_csv(rows)), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="granskningslogg-{stamp}.csv"',
                              "Cache-Control": "no-store"})
+
+
+# ---- nginx's own certificate refusals, told in Swedish ------------------------
+
+#: nginx's $ssl_client_verify "FAILED:<OpenSSL reason>" -> (reason code, Swedish explanation)
+NGINX_REASONS = (
+    ("has expired", "expired", "Certifikatet har gått ut. Förnya ditt SITHS-kort."),
+    ("not yet valid", "not_yet_valid", "Certifikatet gäller inte ännu."),
+    ("revoked", "revoked", "Certifikatet är spärrat (återkallat av utfärdaren)."),
+    ("certificate purpose", "not_client_auth",
+     "Certifikatet är inte avsett för klientautentisering (inloggning). Använd ditt SITHS-legitimeringscertifikat."),
+    ("unable to get certificate CRL", "crl_missing",
+     "Spärrlistan för en av utfärdarna saknas hos tjänsten, så inget certifikat kan kontrolleras. "
+     "Kontakta förvaltningen (se deploy/README.md om spärrlistor)."),
+    ("CRL has expired", "crl_expired",
+     "Tjänstens spärrlista har gått ut, så inget certifikat kan kontrolleras just nu. Kontakta förvaltningen."),
+    ("CRL is not yet valid", "crl_expired", "Tjänstens spärrlista gäller inte ännu. Kontakta förvaltningen."),
+    ("verify the first certificate", "untrusted_issuer", "Certifikatet är inte utfärdat av en betrodd SITHS-utfärdare."),
+    ("local issuer", "untrusted_issuer", "Certifikatet är inte utfärdat av en betrodd SITHS-utfärdare."),
+    ("issuer certificate", "untrusted_issuer", "Certifikatet är inte utfärdat av en betrodd SITHS-utfärdare."),
+    ("self signed", "untrusted_issuer", "Certifikatet är inte utfärdat av en betrodd SITHS-utfärdare."),
+    ("self-signed", "untrusted_issuer", "Certifikatet är inte utfärdat av en betrodd SITHS-utfärdare."),
+    ("signature", "bad_signature", "Certifikatets signatur stämmer inte (förfalskat eller fel utfärdare)."),
+)
+NGINX_REFUSED_PATH = "/auth/certifikat-nekat"
+
+
+def nginx_reason(verify: str | None) -> tuple[str, str]:
+    """(reason code, Swedish explanation) for nginx's $ssl_client_verify."""
+    value = (verify or "").strip()
+    if value in ("", "NONE"):
+        return "missing", "Inget klientcertifikat skickades. Sätt i ditt SITHS-kort och försök igen."
+    low = value.lower()
+    for needle, code, text in NGINX_REASONS:
+        if needle.lower() in low:
+            return code, text
+    return "malformed", "Klientcertifikatet kunde inte kontrolleras."
+
+
+@bp.route(NGINX_REFUSED_PATH, methods=["GET", "POST", "HEAD"])
+def nginx_refused():
+    """nginx's error_page for 495/496 (a certificate it refused, or none): the
+    Swedish explanation page and an audit entry, as for the app's own
+    refusals. Only from the proxy (trusted address and secret): anyone else
+    gets a 404."""
+    from flask import abort
+
+    from auth.guard import unauthorized
+    from auth.proxy import TRUSTED_KEY
+
+    if not request.environ.get(TRUSTED_KEY):
+        abort(404)
+    verify = (request.headers.get("X-SSL-Client-Verify") or "")[:300]
+    code, message = nginx_reason(verify)
+    from auth.guard import _claimed_hsa_id
+
+    subject = _claimed_hsa_id(request.headers.get("X-SSL-Client-Cert"))
+    original = (request.headers.get("X-Original-URI") or "")[:500] or None
+    audit.record_request("login_failed", status=401, detail=f"{code} (nginx: {verify or 'NONE'})",
+                         subject=subject, params={}, path=original, aggregate=code)
+    if original and original.startswith(("/api/", "/_dash-", "/_reload-hash")):
+        from flask import jsonify
+
+        resp = jsonify({"error": "unauthorized", "reason": code, "fel": message})
+        resp.status_code = 401
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    return unauthorized(message, code)

@@ -162,8 +162,24 @@ def proxy_network_problem(entry: str) -> str | None:
     return None
 
 
+def refuse_sub_path(environ) -> None:
+    """The app is served at the root of its own host name only. A sub-path
+    (gunicorn's SCRIPT_NAME, or LAGESBILD_URL_PREFIX) is refused at start:
+    Dash's pages, the navigation, logout and the unit links would leave the
+    prefix (a unit link even gave a 500)."""
+    for name in ("SCRIPT_NAME", "LAGESBILD_URL_PREFIX"):
+        value = (environ.get(name) or "").strip()
+        if value and value != "/":
+            raise SettingsError(
+                f"{name}={value!r}: appen kan bara köras i roten av ett eget värdnamn "
+                "(t.ex. https://lagesbild.region.se/), inte under en undersökväg som /lagesbild/. "
+                "Ge tjänsten ett eget namn i nginx (server_name) i stället (se deploy/README.md)."
+            )
+
+
 def load_settings(environ=None) -> Settings:
     """Read the settings from the environment (or a given mapping)."""
+    refuse_sub_path(os.environ if environ is None else environ)
     proxies = _env("TRUSTED_PROXIES", "", environ) or ""
     ca = _env("SITHS_CA_FILE", None, environ)
     cache_dir = _env("CACHE_DIR", None, environ)

@@ -3,6 +3,7 @@
 #   chromium + chromium-driver   the browser tests (Playwright drives Debian's Chromium)
 #   postgresql                   a throwaway PostgreSQL cluster for the app-database tests
 #   python3-venv                 the virtual environment, when the Python lacks ensurepip
+#   nginx-light                  the real SITHS front in tests/auth/test_nginx.py (nginx -t, client certificates)
 #   wrk                          the load benchmark (make bench)
 # Usage: scripts/system-deps.sh [test|run|bench]
 # As root it installs with apt-get; otherwise it uses passwordless sudo when
@@ -14,6 +15,7 @@ if [ "$what" = "test" ] || [ "$what" = "bench" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 fi
 if [ "$what" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)

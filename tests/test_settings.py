@@ -87,3 +87,11 @@ def test_production_accepts_sound_settings():
 
     assert load_settings({**PRODUCTION, "LAGESBILD_SECRET_KEY": secrets.token_hex(32)}).production
     assert load_settings({**PRODUCTION, "LAGESBILD_SECRET_KEY": secrets.token_urlsafe(32)}).production
+
+
+@pytest.mark.parametrize("name", ["SCRIPT_NAME", "LAGESBILD_URL_PREFIX"])
+def test_a_sub_path_deployment_is_refused_at_start(name):
+    with pytest.raises(SettingsError) as err:
+        load_settings({name: "/lagesbild"})
+    assert name in str(err.value) and "undersökväg" in str(err.value)
+    assert load_settings({name: "/"}).env == "development"

@@ -15,6 +15,7 @@ PUBLIC_RULES = {
     "/logout",
     "/_favicon.ico",
     "/favicon.ico",
+    "/auth/certifikat-nekat",  # nginx's error_page: answers only the trusted proxy, 404 to anyone else
     "/assets/<path:filename>",
     "/auth/static/<path:filename>",
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
@@ -186,3 +187,10 @@ def test_admin_callbacks_need_the_admin_role(auth_client, admin_client):
 
     denied = audit.recent(auth_client.application.extensions["auth_db"], action="access_denied")
     assert denied and denied[0].path == "/_dash-update-component"
+
+
+def test_the_nginx_refusal_route_answers_only_the_proxy(client):
+    """Public in the guard (nginx sends refused cards there), but a 404 to anyone
+    who is not the trusted proxy with its secret."""
+    resp = client.get("/auth/certifikat-nekat", headers={"X-SSL-Client-Verify": "FAILED:certificate revoked"})
+    assert resp.status_code == 404
