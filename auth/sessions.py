@@ -19,12 +19,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from auth.db import AuthDB
 from auth.models import StaffSession
 
 TOUCH_SECONDS = 30  # last_seen is written at most this often per session
+# Built once (the guard runs it on every request): SQLAlchemy's compiled cache does the rest.
+_CHECK = select(StaffSession.hsa_id, StaffSession.last_seen, StaffSession.ended_at,
+                StaffSession.end_reason).where(StaffSession.id == bindparam("sid"))
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,7 @@ def check(db: AuthDB, sid, hsa_id: str, idle: timedelta) -> Verdict:
     if not isinstance(sid, str) or not sid or len(sid) > 64:
         return Verdict(False, "unknown")
     with db.engine.connect() as c:
-        row = c.execute(select(StaffSession.hsa_id, StaffSession.last_seen, StaffSession.ended_at,
-                               StaffSession.end_reason).where(StaffSession.id == sid)).first()
+        row = c.execute(_CHECK, {"sid": sid}).first()
     if row is None or row.hsa_id != hsa_id:
         return Verdict(False, "unknown")
     if row.ended_at is not None:
