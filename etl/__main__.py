@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--source", choices=["spor", "ncr", "vtd", "vardenheter", "kva"], default=None,
                       help="filtyp när filnamnet inte säger det")
     load.add_argument("--timings", action="store_true", help="skriv tid per steg till stderr (för mätningar)")
+    load.add_argument("--verbose", action="store_true",
+                      help="visa tekniska detaljer (Python-spårning) för filer som inte gick att läsa")
 
     status = sub.add_parser("status", help="vad som är inläst")
     status.add_argument("--json", action="store_true", help="maskinläsbart")
@@ -208,7 +210,7 @@ def cmd_bootstrap(args, settings) -> int:
         out = bootstrap.demo_dir(settings.data_dir)
         _out(f"Inga data är inlästa i {settings.data_dir}: skapar demoleverans i {out} …")
         bootstrap.generate_small_demo(out)
-        load_args = argparse.Namespace(paths=[out], source=None, timings=False)
+        load_args = argparse.Namespace(paths=[out], source=None, timings=False, verbose=False)
         code = cmd_load(load_args, settings)
         if code != EXIT_OK:
             _err("Demoleveransen kunde inte läsas in helt; se raderna ovan.")
@@ -224,6 +226,12 @@ COMMANDS = {"load": cmd_load, "status": cmd_status, "demo": cmd_demo, "bootstrap
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "verbose", False):
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        for noisy in ("urllib3", "asyncio"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except SettingsError as exc:

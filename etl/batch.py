@@ -38,6 +38,25 @@ class Prepared:
     phases: dict[str, float] = field(default_factory=dict)
 
 
+def unreadable_message(path: Path, exc: BaseException) -> str:
+    """A Swedish reason and what to do, for a file a reader could not parse
+    (the traceback goes to the log, never to the user)."""
+    import logging
+    import xml.etree.ElementTree as ET
+
+    # the traceback is for the log at debug level (etl --verbose), never for the user
+    logging.getLogger("lagesbild.etl").debug("Filen %s kunde inte läsas", path, exc_info=exc)
+    if isinstance(exc, MemoryError):
+        return ("Filen är för stor för att läsas i minnet. Dela upp den i mindre filer (t.ex. per månad) "
+                "och läs in dem var för sig.")
+    if isinstance(exc, ET.ParseError) or type(exc).__name__ in ("ParseError", "XMLSyntaxError"):
+        return readers.XLSX_DAMAGED
+    if isinstance(exc, UnicodeError):
+        return "Filens teckenkodning kunde inte läsas. Spara den som CSV UTF-8 och försök igen."
+    return (f"Filen kunde inte läsas ({type(exc).__name__}). Kontrollera att den är en oskadad CSV-, "
+            "XLSX- eller Parquet-fil; spara om den som CSV UTF-8 och försök igen.")
+
+
 def prepare_file(path: Path, kind: str, known_hashes: set[str], today: dt.date | None) -> Prepared:
     started = time.perf_counter()
     try:
@@ -53,6 +72,8 @@ def prepare_file(path: Path, kind: str, known_hashes: set[str], today: dt.date |
         raw = readers.read_file(path, kind, data=data, today=today)
     except FileRejected as exc:
         return Prepared(sha, error=str(exc), phases=phases)
+    except Exception as exc:  # noqa: BLE001 - any reader failure rejects this file alone
+        return Prepared(sha, error=unreadable_message(path, exc), phases=phases)
     phases["read"] = time.perf_counter() - hashed
     return Prepared(sha, raw=raw, phases=phases)
 

@@ -246,9 +246,21 @@ def _head(data, size: int = 1 << 16) -> bytes:
     return bytes(data[:size])
 
 
+def _cr_only_to_lf(data):
+    """Old Mac line ends (CR only, Excel for Mac's "CSV"): read like LF. A file
+    with any LF is left alone (CRLF and quoted CRs keep their meaning)."""
+    head = _head(data)
+    if b"\r" in head and b"\n" not in head:
+        raw = bytes(data)
+        if b"\n" not in raw:
+            return raw.replace(b"\r", b"\n")
+    return data
+
+
 def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
     """Parse CSV (bytes or a pyarrow Buffer). Returns (table of strings, line numbers,
     bad rows, encoding, delimiter)."""
+    data = _cr_only_to_lf(data)
     head = _head(data)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRejected("Filen är sparad som UTF-16 (Excel: \"Unicode-text\"), som inte stöds; spara den som "
@@ -332,6 +344,23 @@ def _find_header(rows: list[tuple], required: tuple[str, ...], search: int) -> i
     return None
 
 
+XLSX_DAMAGED = ("Filen är inte en läsbar Excel-arbetsbok (.xlsx): arkivet är skadat eller ofullständigt. "
+                "Öppna den i Excel och spara om den som .xlsx eller som CSV UTF-8, och försök igen.")
+XLSX_MAX_UNPACKED_DEFAULT = 200_000_000
+
+
+def max_xlsx_unpacked() -> int:
+    """Bytes an XLSX may unpack to (LAGESBILD_ETL_MAX_XLSX_MB, default 200 MB):
+    a 1,4 MB workbook can unpack to gigabytes (an archive bomb)."""
+    import os
+
+    raw = os.environ.get("LAGESBILD_ETL_MAX_XLSX_MB", "").strip()
+    try:
+        return int(raw) * 1_000_000 if raw else XLSX_MAX_UNPACKED_DEFAULT
+    except ValueError:
+        return XLSX_MAX_UNPACKED_DEFAULT
+
+
 def read_xlsx_bytes(data, spec: KindSpec) -> tuple[pa.Table, pa.Array, list[str]]:
     """First sheet; for the KVÅ catalogue the first sheet holding a Kod/Titel header
     row (the official workbook starts with a "Läs mig" sheet)."""
@@ -340,10 +369,21 @@ def read_xlsx_bytes(data, spec: KindSpec) -> tuple[pa.Table, pa.Array, list[str]
 
     import openpyxl
 
+    raw = bytes(data)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(bytes(data)), read_only=True, data_only=True)
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise FileRejected(XLSX_DAMAGED) from exc
+    limit = max_xlsx_unpacked()
+    if unpacked > limit:
+        raise FileRejected(
+            f"Arbetsboken packas upp till {round(unpacked / 1e6)} MB, mer än gränsen "
+            f"LAGESBILD_ETL_MAX_XLSX_MB={limit // 1_000_000}. Spara bladet som CSV UTF-8 och läs in det i stället.")
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise FileRejected(f"Filen kunde inte läsas som Excel-arbetsbok (.xlsx): {exc}") from exc
+        raise FileRejected(XLSX_DAMAGED) from exc
     notes: list[str] = []
     try:
         sheets = workbook.worksheets

@@ -1,0 +1,108 @@
+"""One bad file never stops the others (issue 10, part 1): a file the readers
+cannot parse — a damaged XLSX, an XLSX bomb, a reader exception of any kind —
+is rejected alone with a Swedish reason and what to do, the good files beside
+it load, the CLI exits 2 and prints no traceback. CR-only line ends (Excel for
+Mac) load like LF."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from tests.etl import helpers
+from tests.etl.helpers import SPOR_HEADER, csv_text, spor_row
+
+
+def _good_and_bad(files, bad_name: str, bad_bytes: bytes):
+    helpers.write_csv(files / "spor_20261105.csv", SPOR_HEADER, [spor_row(i + 500) for i in range(10)])
+    (files / bad_name).write_bytes(bad_bytes)
+
+
+def _half_xlsx(rows: int = 200) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(SPOR_HEADER)
+    for i in range(rows):
+        ws.append(spor_row(i + 900))
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    # keep the archive readable but cut the sheet's XML in half
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                body = body[: len(body) // 2]
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def _xlsx_bomb(megabytes: int) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (megabytes * 1_000_000))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("bad_name,make,words", [
+    ("spor_20261106.xlsx", _half_xlsx, "Excel-arbetsbok"),
+    ("spor_20261107.xlsx", lambda: b"PK\x03\x04 inte en riktig arbetsbok", "Excel-arbetsbok"),
+    ("spor_20261108.xlsx", lambda: _xlsx_bomb(30), "LAGESBILD_ETL_MAX_XLSX_MB=20"),
+    ("spor_20261109.parquet", lambda: b"PAR1 trasig", "Parquet"),
+])
+def test_a_file_the_readers_cannot_parse_is_rejected_alone(wh, files, monkeypatch, bad_name, make, words):
+    _good_and_bad(files, bad_name, make())
+    env_limit = {"LAGESBILD_ETL_MAX_XLSX_MB": "20"}
+    import os
+
+    monkeypatch.setattr(os, "environ", {**os.environ, **env_limit})
+    proc = helpers.run_cli(wh, "load", str(files))
+    monkeypatch.undo()
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    good = helpers.history(wh, "spor_20261105.csv")
+    assert good[0] == "loaded" and good[2] == 10
+    bad = helpers.history(wh, bad_name)
+    assert bad[0] == "rejected" and words in bad[4], bad
+
+
+def test_cr_only_line_ends_load_like_lf(wh, files):
+    text = csv_text(SPOR_HEADER, [spor_row(i + 700) for i in range(8)]).replace("\n", "\r")
+    (files / "spor_20261110.csv").write_bytes(text.encode("utf-8"))
+    result = helpers.load(wh, files)
+    assert not result.any_rejected, [(f.name, f.message) for f in result.files]
+    assert helpers.history(wh, "spor_20261110.csv")[:3] == ("loaded", 8, 8)
+
+
+def test_an_unexpected_reader_exception_rejects_that_file_alone(wh, files, monkeypatch):
+    from etl import readers
+
+    helpers.write_csv(files / "spor_20261105.csv", SPOR_HEADER, [spor_row(i + 500) for i in range(10)])
+    helpers.write_csv(files / "spor_20261111.csv", SPOR_HEADER, [spor_row(i + 800) for i in range(10)])
+    real = readers.read_file
+
+    def flaky(path, kind, data=None, today=None):
+        if path.name == "spor_20261111.csv":
+            raise MemoryError()
+        return real(path, kind, data=data, today=today)
+
+    monkeypatch.setattr(readers, "read_file", flaky)
+    result = helpers.load(wh, files)
+    by = {f.name: f for f in result.files}
+    assert by["spor_20261105.csv"].outcome == "loaded"
+    assert by["spor_20261111.csv"].outcome == "rejected" and "för stor" in by["spor_20261111.csv"].message
+
+
+def test_verbose_shows_the_traceback_for_the_engineer(wh, files):
+    _good_and_bad(files, "spor_20261106.xlsx", _half_xlsx())
+    quiet = helpers.run_cli(wh, "load", str(files))
+    assert "Traceback" not in quiet.stdout + quiet.stderr
+    (files / "spor_20261106.xlsx").write_bytes(_half_xlsx(150))  # another damaged file: not skipped as known
+    loud = helpers.run_cli(wh, "load", "--verbose", str(files))
+    assert loud.returncode == 2 and "Traceback" in loud.stderr
