@@ -224,7 +224,7 @@ class FileLoader:
     def _p_sql(self, spec: rules.KindSpec, n_sql: str, has_dups: bool) -> str:
         """The view ``p`` of etl/rules.py as a subquery aliased p."""
         joins = ["JOIN batch_files f ON f.file_no = n.file_no"]
-        extra = list(rules.typed_columns(spec.kind)) + ["f.file_date", "f.file_id"]
+        extra = list(rules.typed_columns(spec.kind)) + ["f.file_date", "f.file_id", "f.file_period", "f.load_day"]
         if has_dups:
             cond = " AND ".join(f"d.{k} IS NOT DISTINCT FROM n.{k}" for k in ("file_no", *spec.unique_key))
             joins.append(f"LEFT JOIN dups d ON {cond}")
@@ -256,9 +256,10 @@ class FileLoader:
             tables.append(raw.table.append_column("file_no", numbers))
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         con.register("raw", table)
-        con.execute("CREATE OR REPLACE TEMP TABLE batch_files "
-                    "(file_no INTEGER, file_id INTEGER, file_name VARCHAR, file_date DATE)")
-        insert_rows(con, "batch_files", [(i, res.file_id, res.name, raw.file_date)
+        con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_no INTEGER, file_id INTEGER, "
+                    "file_name VARCHAR, file_date DATE, file_period VARCHAR, load_day DATE)")
+        insert_rows(con, "batch_files", [(i, res.file_id, res.name, raw.file_date, raw.file_period,
+                                          raw.today or dt.date.today())
                                          for i, (res, raw) in enumerate(ready)])
         padded = any(raw.padded for _, raw in ready)
         n_sql = rules.normalized_select(spec, "raw", self._trimmed_columns(spec, table, padded))

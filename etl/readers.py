@@ -73,6 +73,8 @@ class RawFile:
     encoding: str = "utf-8"
     delimiter: str | None = None
     padded: bool = True              # some values may have surrounding spaces (trim them)
+    file_period: str | None = None   # a vtd file's own month from vtd_YYYYMM ("2026-11"), else None
+    today: dt.date | None = None     # the day of loading (rows from after it are refused)
 
 
 # ---- kind and date from the name ---------------------------------------------
@@ -93,14 +95,44 @@ def is_extract_name(name: str) -> bool:
     return name.lower().endswith(EXTENSIONS)
 
 
+#: A file dated in its name after today is refused; one day's grace for time zones and late-night runs.
+FUTURE_GRACE_DAYS = 1
+
+
 def date_from_name(name: str, today: dt.date | None = None) -> dt.date:
-    """The file date: the first valid YYYYMMDD in the name, else today."""
-    for match in re.finditer(r"(?<!\d)(\d{8})(?!\d)", name):
-        try:
-            return dt.datetime.strptime(match.group(1), "%Y%m%d").date()
-        except ValueError:
-            continue
-    return today or dt.date.today()
+    """The file date: the YYYYMMDD in the name (else today). An impossible
+    date in the name (20261341) refuses the file — never replaced by today."""
+    match = re.search(r"(?<!\d)(\d{8})(?!\d)", name)
+    if match is None:
+        return today or dt.date.today()
+    try:
+        return dt.datetime.strptime(match.group(1), "%Y%m%d").date()
+    except ValueError:
+        raise FileRejected(f"Filnamnet har ett ogiltigt datum ({match.group(1)}): ange ÅÅÅÅMMDD, "
+                           "t.ex. spor_20261120.csv.") from None
+
+
+def period_from_name(name: str) -> str | None:
+    """A vtd file's own month from vtd_YYYYMM in its name ("2026-11"), or None."""
+    match = re.search(r"(?<!\d)(\d{6})(?!\d)", name)
+    if match is None:
+        return None
+    year, month = int(match.group(1)[:4]), int(match.group(1)[4:])
+    if not (1 <= month <= 12 and 1900 <= year <= 2999):
+        raise FileRejected(f"Filnamnet har en ogiltig månad ({match.group(1)}): ange ÅÅÅÅMM, t.ex. vtd_202611.csv.")
+    return f"{year:04d}-{month:02d}"
+
+
+def check_not_future(name: str, kind: str, file_date: dt.date, period: str | None, today: dt.date) -> None:
+    """A file dated after today (plus the grace day) cannot be a real extract."""
+    if kind == "vtd" and period is not None:
+        if period > today.strftime("%Y-%m"):
+            raise FileRejected(f"Filen gäller månaden {period} enligt namnet, som inte har börjat ännu "
+                               f"(i dag är det {today.isoformat()}). Kontrollera filnamnet.")
+        return
+    if file_date > today + dt.timedelta(days=FUTURE_GRACE_DAYS):
+        raise FileRejected(f"Filens datum {file_date.isoformat()} (i namnet) ligger efter dagens datum "
+                           f"{today.isoformat()}. Kontrollera filnamnet och operationsdatumen.")
 
 
 def int32_array(values: np.ndarray) -> pa.Array:
@@ -506,8 +538,12 @@ def read_file(path: Path, kind: str, data=None, today: dt.date | None = None) ->
     table, lines = _drop_blank_rows(table, lines)
     table = _conform(table, spec, lines, warnings)
     name = Path(path).name
+    today = today or dt.date.today()
+    file_date = date_from_name(name, today)
+    file_period = period_from_name(name) if kind == "vtd" else None
+    check_not_future(name, kind, file_date, file_period, today)
     return RawFile(
-        path=Path(path), kind=kind, file_date=date_from_name(name, today),
+        path=Path(path), kind=kind, file_date=file_date, file_period=file_period, today=today,
         table=table, rows_total=table.num_rows + len(bad), bad_rows=bad, warnings=warnings,
         encoding=encoding, delimiter=delimiter, padded=padded,
     )

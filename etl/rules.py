@@ -18,6 +18,7 @@ file, and typed values (``*_d`` dates, ``*_f`` decimals).
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 
@@ -46,6 +47,28 @@ PERSONNUMMER_PATTERN = "(19|20)?[0-9]{6}[-+]?[0-9]{4}"
 MAX_REJECTED_SHARE = 0.05
 #: Files with at least this many rows are inserted sorted by (kva_grupp, operation_datum).
 SORTED_INSERT_ROWS = 100_000
+
+
+def _setting_date(name: str, default: str) -> dt.date:
+    raw = (os.environ.get(name) or "").strip() or default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return dt.date.fromisoformat(default)
+
+
+def _setting_int(name: str, default: int) -> int:
+    raw = (os.environ.get(name) or "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        return default
+
+
+#: Dates before this are not plausible in a register of today's surgery (LAGESBILD_ETL_DATE_FLOOR).
+DATE_FLOOR = _setting_date("LAGESBILD_ETL_DATE_FLOOR", "1990-01-01")
+#: Waits longer than this are data errors, not waits (LAGESBILD_ETL_MAX_WAIT_DAYS, 10 years).
+MAX_WAIT_DAYS = _setting_int("LAGESBILD_ETL_MAX_WAIT_DAYS", 3653)
 
 
 def lit(text: str) -> str:
@@ -219,6 +242,14 @@ def _register_checks(spec: KindSpec) -> list[Check]:
         # file_date: the date in the file's name (else the day of loading), per file
         Check("operation_datum", "operation_datum_d > file_date",
               "'operation_datum är efter filens datum ' || strftime(file_date, '%Y-%m-%d')", reason_is_sql=True),
+        Check("operation_datum", "operation_datum_d > load_day",
+              "'operation_datum ligger efter dagens datum ' || strftime(load_day, '%Y-%m-%d')", reason_is_sql=True),
+        Check("operation_datum", f"operation_datum_d < DATE '{DATE_FLOOR.isoformat()}'",
+              f"operation_datum före {DATE_FLOOR.isoformat()} är inte rimligt (LAGESBILD_ETL_DATE_FLOOR)"),
+        Check(start, f"{start}_d < DATE '{DATE_FLOOR.isoformat()}'",
+              f"{start} före {DATE_FLOOR.isoformat()} är inte rimligt (LAGESBILD_ETL_DATE_FLOOR)"),
+        Check(start, f"operation_datum_d - {start}_d > {MAX_WAIT_DAYS}",
+              f"väntetiden är längre än {MAX_WAIT_DAYS} dagar, vilket inte är rimligt (LAGESBILD_ETL_MAX_WAIT_DAYS)"),
         Check("patient_lan", f"patient_lan IS NOT NULL AND patient_lan NOT IN {in_list(REGION_CODES)}",
               "patient_lan ska vara en av de 21 länskoderna (01–25) eller tom"),
     ]
@@ -245,6 +276,13 @@ def _vtd_checks(spec: KindSpec) -> list[Check]:
         Check("period", "period IS NULL", "period saknas"),
         Check("period", "NOT (period LIKE '____-__' AND TRY_CAST(period || '-01' AS DATE) IS NOT NULL)",
               "ogiltig period: ska vara ÅÅÅÅ-MM"),
+        Check("period", "period > strftime(load_day, '%Y-%m')",
+              "'perioden ligger efter innevarande månad ' || strftime(load_day, '%Y-%m')", reason_is_sql=True),
+        Check("period", "file_period IS NOT NULL AND period <> file_period",
+              "'perioden är inte filens månad ' || file_period || ' (enligt filnamnet vtd_ÅÅÅÅMM)'",
+              reason_is_sql=True),
+        Check("period", f"period < '{DATE_FLOOR.strftime('%Y-%m')}'",
+              f"perioden före {DATE_FLOOR.strftime('%Y-%m')} är inte rimlig (LAGESBILD_ETL_DATE_FLOOR)"),
         *_hsa_checks(),
         Check("mvo", "mvo IS NOT NULL AND NOT regexp_full_match(mvo, '[0-9]{3}')",
               "mvo ska vara en tresiffrig verksamhetskod eller tom"),

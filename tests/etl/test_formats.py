@@ -130,7 +130,7 @@ def test_structural_problems_reject_whole_file(wh, files, content, message):
     ("personnummer", "Personnummer", "spor_20261102.csv"),
     ("namn i registerfil", "namn", "spor_20261102.csv"),
     ("kön", "kön", "ncr_20261102.csv"),
-    ("ålder i vtd", "alder", "vtd_202611.csv"),
+    ("ålder i vtd", "alder", "vtd_202610.csv"),
 ])
 def test_personal_data_column_rejects_whole_file(wh, files, name, header_extra, kind_file):
     from tests.etl.helpers import NCR_HEADER, VTD_HEADER, ncr_row, vtd_row
@@ -307,7 +307,12 @@ def test_kind_and_date_from_name():
     assert readers.kind_from_name("LASMIG.txt") is None
     assert readers.date_from_name("spor_20261120.csv") == dt.date(2026, 11, 20)
     assert readers.date_from_name("export.csv", today=dt.date(2026, 1, 2)) == dt.date(2026, 1, 2)
-    assert readers.date_from_name("spor_20261340.csv", today=dt.date(2026, 1, 2)) == dt.date(2026, 1, 2)
+    with pytest.raises(readers.FileRejected, match="ogiltigt datum"):  # never replaced by today
+        readers.date_from_name("spor_20261340.csv", today=dt.date(2026, 1, 2))
+    assert readers.period_from_name("vtd_202611_omleverans.csv") == "2026-11"
+    assert readers.period_from_name("vtd.csv") is None
+    with pytest.raises(readers.FileRejected, match="ogiltig månad"):
+        readers.period_from_name("vtd_202613.csv")
 
 
 def test_file_without_date_in_name_uses_today(wh, files):

@@ -16,7 +16,7 @@ from tests.etl.helpers import (
 
 SPOR = ("spor_20261102.csv", SPOR_HEADER)
 NCR = ("ncr_20261102.csv", NCR_HEADER)
-VTD = ("vtd_202611.csv", VTD_HEADER)
+VTD = ("vtd_202610.csv", VTD_HEADER)
 UNITS = ("vardenheter.csv", UNITS_HEADER)
 KVA = ("kva.csv", KVA_HEADER)
 
