@@ -152,9 +152,33 @@ def apply_units(con, res, valid: str) -> None:
         f"SELECT count(*) FROM units WHERE vardenhet_hsaid IN (SELECT vardenhet_hsaid FROM {valid})"
     ).fetchall()[0][0]
     con.execute(f"""
+        CREATE TEMP TABLE IF NOT EXISTS units_moved (vardenhet_hsaid VARCHAR PRIMARY KEY, region_kod VARCHAR)""")
+    con.execute(f"""
+        INSERT OR REPLACE INTO units_moved
+        SELECT p.vardenhet_hsaid, p.region_kod FROM {valid}
+        JOIN units u ON u.vardenhet_hsaid = p.vardenhet_hsaid AND u.region_kod IS DISTINCT FROM p.region_kod""")
+    con.execute(f"""
         INSERT OR REPLACE INTO units
         SELECT vardenhet_hsaid, namn, sjukhus, region_kod, agarform, ort, lat_f, lon_f, file_id
         FROM {valid}""")
+
+
+def refresh_derived_regions(con) -> int:
+    """Derived fields stay true: a unit whose region a catalogue file changed
+    has every stored operation and wait-time-database row moved to the new
+    region in the same snapshot (run after the registers are merged, so rows
+    staged from an earlier file of the run are moved too). Returns the rows moved."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'units_moved' AND temporary")
+    if not exists.fetchall()[0][0]:
+        return 0
+    moved = 0
+    for table in ("operations", "vtd"):
+        moved += con.execute(f"""
+            UPDATE {table} SET region_kod = m.region_kod FROM units_moved m
+            WHERE {table}.vardenhet_hsaid = m.vardenhet_hsaid
+              AND {table}.region_kod IS DISTINCT FROM m.region_kod""").fetchall()[0][0]
+    con.execute("DROP TABLE units_moved")
+    return moved
 
 
 def apply_kva(con, res, valid: str) -> None:

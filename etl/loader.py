@@ -139,6 +139,9 @@ def load_paths(
                 stop_after("files")
                 if changed:
                     replaced, cancelled = file_loader.merge_registers()
+                    from etl.apply import refresh_derived_regions
+
+                    refresh_derived_regions(con)  # a unit moved to another region takes its rows along
                     t = _lap(phases, "merge", t)
                     unsorted = 0 if resort_operations(con, file_loader.unsorted_rows) else file_loader.unsorted_rows
                     t = _lap(phases, "sort", t)
