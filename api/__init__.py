@@ -12,8 +12,25 @@ health = Blueprint("health", __name__)
 
 @health.get("/healthz")
 def healthz():
-    """Liveness only: no data, no warehouse access, no authentication."""
-    return jsonify({"status": "ok"})
+    """Liveness, no data, no authentication: "ok", or the published snapshot
+    is damaged (a stat() against its manifest, or the app's last open of it
+    failed) — 200 with a warning while an older good snapshot still serves,
+    503 when nothing can be served."""
+    from flask import current_app
+
+    wh = current_app.extensions.get("warehouse")
+    problem = None
+    if wh is not None:
+        sid = wh.store.current_id()
+        problem = (wh.store.check_file(sid) if sid else None) or wh.damaged
+    if not problem:
+        return jsonify({"status": "ok"})
+    serving = wh is not None and wh._con is not None
+    body = {"status": "ok" if serving else "fel", "varning" if serving else "fel":
+            f"{problem}; återställ med `python -m etl rollback`"}
+    resp = jsonify(body)
+    resp.status_code = 200 if serving else 503
+    return resp
 
 
 @health.get("/favicon.ico")

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data.snapshots import SnapshotDir
+from data.snapshots import DamagedSnapshot, SnapshotDir, verify
 
 
 class NoData(RuntimeError):
@@ -32,6 +32,9 @@ class Warehouse:
         self._snapshot_id: str | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
+        #: Why the published snapshot is not served (Swedish), or None: a damaged
+        #: file is never opened; the last good snapshot keeps serving.
+        self.damaged: str | None = None
 
     # ---- snapshot tracking ------------------------------------------------
     def _refresh(self) -> None:
@@ -54,7 +57,26 @@ class Warehouse:
                 config["threads"] = self._threads
             if self._memory_limit:
                 config["memory_limit"] = self._memory_limit
-            con = duckdb.connect(str(self.store.path_for(sid)), read_only=True, config=config)
+            try:
+                problem = self.store.check_file(sid)
+                if problem:
+                    raise DamagedSnapshot(problem)
+                con = duckdb.connect(str(self.store.path_for(sid)), read_only=True, config=config)
+                try:
+                    verify(con, sid)
+                except DamagedSnapshot:
+                    con.close()
+                    raise
+            except (DamagedSnapshot, duckdb.Error) as exc:
+                # Keep serving the last good snapshot (if any); say why on /healthz.
+                import logging
+
+                self.damaged = str(exc) if isinstance(exc, DamagedSnapshot) else \
+                    f"ögonblicksbilden {sid} går inte att öppna: {type(exc).__name__}"
+                logging.getLogger("lagesbild.data").error("Publicerad ögonblicksbild används inte: %s", self.damaged)
+                self._pointer_stat = key
+                return
+            self.damaged = None
             # The old connection is left to the garbage collector: threads that
             # still hold a cursor on it finish their query undisturbed.
             self._con, self._snapshot_id, self._pointer_stat = con, sid, key
@@ -72,6 +94,8 @@ class Warehouse:
         """A cursor for this thread on the current snapshot."""
         self._refresh()
         if self._con is None:
+            if self.damaged:
+                raise NoData(f"Lagret kan inte användas: {self.damaged}. Återställ med `python -m etl rollback`.")
             raise NoData("Inga data är inlästa ännu. Kör `python -m etl load` eller `make run`.")
         local = self._local
         if getattr(local, "snapshot_id", None) != self._snapshot_id:

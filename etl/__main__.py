@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--last", type=int, default=10, help="antal senaste inläsningar (standard 10)")
 
     sub.add_parser("bootstrap", help="demodata om inget är inläst (används av make run)")
+    sub.add_parser("snapshots", help="de publicerade ögonblicksbilderna, och om de är hela")
+    rollback = sub.add_parser("rollback", help="publicera en tidigare ögonblicksbild igen")
+    rollback.add_argument("id", nargs="?", default=None,
+                          help="ögonblicksbildens id (standard: den senaste hela före den publicerade)")
     return parser
 
 
@@ -180,8 +184,19 @@ def cmd_load(args, settings) -> int:
 # ---- other commands -------------------------------------------------------------------
 
 def cmd_status(args, settings) -> int:
+    from data.warehouse import Warehouse
     from etl.status import collect, render
 
+    wh = Warehouse(settings.warehouse_dir, threads=1)
+    try:
+        wh.snapshot_id  # opens and verifies the published snapshot
+        damaged = wh.damaged
+    finally:
+        wh.close()
+    if damaged:
+        _err(f"Den publicerade ögonblicksbilden kan inte användas: {damaged}.")
+        _err("Se `python -m etl snapshots` och återställ med `python -m etl rollback`.")
+        return EXIT_INTERNAL
     status = collect(settings.warehouse_dir, last=args.last, rejections_for=args.rejections)
     if args.json:
         _out(json.dumps(status, ensure_ascii=False, indent=2))
@@ -221,7 +236,88 @@ def cmd_bootstrap(args, settings) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"load": cmd_load, "status": cmd_status, "demo": cmd_demo, "bootstrap": cmd_bootstrap}
+def cmd_snapshots(args, settings) -> int:
+    """The published snapshots, newest first: id, published, size, data-changing,
+    files and operations, and whether each is intact."""
+    from etl.snapshot import SnapshotStore
+
+    store = SnapshotStore(settings.warehouse_dir)
+    current = store.current_id()
+    ids = list(reversed(store.published_ids()))
+    if not ids:
+        _out("Inga publicerade ögonblicksbilder.")
+        return EXIT_OK
+    for sid in ids:
+        manifest = store.manifest(sid) or {}
+        problem = store.check_file(sid)
+        counts = ""
+        if not problem:
+            try:
+                counts = _snapshot_counts(store, sid)
+            except Exception as exc:  # noqa: BLE001 - a damaged file: say so, go on
+                problem = f"går inte att läsa ({type(exc).__name__})"
+        mark = "*" if sid == current else " "
+        kind = "data" if manifest.get("data_changed", True) else "bara avvisade filer"
+        _out(f"{mark} {sid}  {manifest.get('published', '')[:19].replace('T', ' ')}  {kind:<20} "
+             + (f"SKADAD: {problem}" if problem else counts))
+    _out("* = publicerad nu. Återställ med: python -m etl rollback [ID]")
+    return EXIT_OK
+
+
+def _snapshot_counts(store, sid) -> str:
+    import duckdb
+
+    from etl.results import fmt_int
+
+    con = duckdb.connect(str(store.path_for(sid)), read_only=True)
+    try:
+        files = con.execute("SELECT count(*) FROM load_history").fetchall()[0][0]
+        ops = con.execute("SELECT count(*) FROM operations").fetchall()[0][0]
+    finally:
+        con.close()
+    return f"{fmt_int(files)} filer, {fmt_int(ops)} operationer"
+
+
+def cmd_rollback(args, settings) -> int:
+    """Point CURRENT at an earlier intact snapshot (default: the newest intact one
+    before the current), atomically, under the loader's lock."""
+    from etl.snapshot import LoaderBusy, SnapshotStore
+
+    store = SnapshotStore(settings.warehouse_dir)
+    current = store.current_id()
+    ids = store.published_ids()
+    if args.id:
+        target = args.id
+        if target not in ids:
+            _err(f"Ögonblicksbilden {target} finns inte. Se `python -m etl snapshots`.")
+            return EXIT_REJECTED
+    else:
+        older = [sid for sid in ids if current is None or sid < current]
+        target = next((sid for sid in reversed(older) if not store.check_file(sid)), None)
+        if target is None:
+            _err("Det finns ingen tidigare hel ögonblicksbild att återställa till.")
+            return EXIT_REJECTED
+    problem = store.check_file(target)
+    if not problem:
+        try:
+            _snapshot_counts(store, target)
+        except Exception as exc:  # noqa: BLE001
+            problem = f"går inte att läsa ({type(exc).__name__})"
+    if problem:
+        _err(f"Återställer inte: {problem}.")
+        return EXIT_REJECTED
+    try:
+        with store.lock(wait=False):
+            store.point_to(target)
+    except LoaderBusy:
+        _err("En inläsning pågår; försök igen när den är klar.")
+        return EXIT_REJECTED
+    _out(f"Återställt: {target} är publicerad nu (var {current}). Appen byter vid nästa fråga.")
+    return EXIT_OK
+
+
+COMMANDS = {"load": cmd_load, "status": cmd_status, "demo": cmd_demo, "bootstrap": cmd_bootstrap,
+            "snapshots": cmd_snapshots, "rollback": cmd_rollback}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,6 +118,7 @@ def load_paths(
                 seed_reference(con)
                 file_loader = FileLoader(con, sid, now, today)
                 changed = False
+                data_changed = False  # only rejected files: published, but no rollback point evicted
                 # Read the next files on a helper thread while this one is checked and applied
                 # (pyarrow and DuckDB both release the GIL).
                 with ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-read") as pool:
@@ -131,6 +132,7 @@ def load_paths(
                         for res in file_loader.load_batch(items):
                             results.append(res)
                             changed |= res.outcome in ("loaded", "rejected")
+                            data_changed |= res.outcome == "loaded"
                             if on_file:
                                 on_file(res)
                         del items
@@ -154,7 +156,7 @@ def load_paths(
                 t = _lap(phases, "close", t)
                 shutil.rmtree(spill, ignore_errors=True)
                 if changed:
-                    store.publish(sid, building)
+                    store.publish(sid, building, data_changed=data_changed)
                     snapshot_id = sid
                     _lap(phases, "publish", t)
                 else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -90,11 +91,19 @@ class SnapshotStore(SnapshotDir):
             shutil.copyfile(current, building)
         return sid, building
 
-    def publish(self, snapshot_id: str, building: Path) -> Path:
-        """Make a finished snapshot the current one, atomically. Call under lock()."""
+    def publish(self, snapshot_id: str, building: Path, data_changed: bool = True) -> Path:
+        """Make a finished snapshot the current one, atomically. Call under lock().
+        Its manifest (size, whether the run changed data) is written first."""
         final = self.path_for(snapshot_id)
         with open(building, "rb+") as fh:
             os.fsync(fh.fileno())
+            size = os.fstat(fh.fileno()).st_size
+        manifest = self.manifest_path(snapshot_id)
+        tmp_manifest = manifest.with_suffix(".json.tmp")
+        tmp_manifest.write_text(json.dumps({"id": snapshot_id, "size": size, "data_changed": data_changed,
+                                            "published": dt.datetime.now(dt.timezone.utc).isoformat()}),
+                                encoding="utf-8")
+        os.replace(tmp_manifest, manifest)
         os.replace(building, final)
         tmp_pointer = self.root / f"CURRENT.{snapshot_id}.tmp"
         with open(tmp_pointer, "w", encoding="utf-8") as fh:
@@ -119,9 +128,15 @@ class SnapshotStore(SnapshotDir):
         os.replace(tmp_pointer, self.pointer)
 
     def prune(self, keep: int = KEEP_SNAPSHOTS) -> None:
+        """Keep the current snapshot and the ``keep`` newest that changed data
+        (rollback points); a run that only recorded rejected files evicts none
+        of them (its successor carries its load history anyway)."""
         current = self.current_id()
         ids = self.published_ids()
-        for sid in ids[:-keep] if len(ids) > keep else []:
-            if sid != current:
+        changing = [sid for sid in ids if (self.manifest(sid) or {}).get("data_changed", True)]
+        kept = set(changing[-keep:]) | {current} | set(ids[-1:])
+        for sid in ids:
+            if sid not in kept:
                 self.path_for(sid).unlink(missing_ok=True)
                 Path(str(self.path_for(sid)) + ".wal").unlink(missing_ok=True)
+                self.manifest_path(sid).unlink(missing_ok=True)

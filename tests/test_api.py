@@ -275,7 +275,8 @@ def test_no_data_gives_503_json(auth_client, client):
 
 
 def test_internal_errors_are_json_without_stack_trace(tmp_path):
-    """A warehouse missing its operations table: a real failure inside the query."""
+    """A warehouse missing its KVÅ catalogue table: a real failure inside the query
+    (a missing operations table is caught when the snapshot is opened: 503)."""
     from app import create_app
     from tests.auth.support import READER, logged_in_client
 
@@ -286,14 +287,14 @@ def test_internal_errors_are_json_without_stack_trace(tmp_path):
     with store.lock():
         sid, building = store.begin()
         con = duckdb.connect(str(building))
-        con.execute("DROP TABLE operations")
+        con.execute("DROP TABLE kva")
         con.close()
         store.publish(sid, building)
     app = create_app(make_settings(data_dir))
     client = logged_in_client(app, *READER)
     resp = client.get("/api/v1/waits?kva=NFB")
     text = resp.get_data(as_text=True)
-    assert resp.status_code == 500 and "Traceback" not in text and "operations" not in text
+    assert resp.status_code == 500 and "Traceback" not in text and "kva" not in text.replace("kva=", "")
     body = json.loads(text)
     assert "internt fel" in body["fel"] and len(body["referens"]) == 8
 
