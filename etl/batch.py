@@ -329,7 +329,7 @@ class FileLoader:
             share = res.rejected / res.rows_total
             self._reject_file(res, (
                 f"för många felaktiga rader: {fmt_int(res.rejected)} av {fmt_int(res.rows_total)} "
-                f"({fmt_pct(share)}) bryter mot reglerna; gränsen är 5 %. Ingenting från filen har lagrats."))
+                f"({fmt_pct(share, 0.05)}) bryter mot reglerna; gränsen är 5 %. Ingenting från filen har lagrats."))
             self._store_bad_rows(res, raw.bad_rows[:MAX_DETAILS_REJECTED_FILE])
             if detail_sql:
                 con.execute(f"""

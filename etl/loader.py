@@ -41,11 +41,22 @@ def plan(paths: list[Path], source: str | None = None) -> list[FileResult | tupl
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for child in sorted(p for p in path.iterdir() if p.is_file()):
+            for child in sorted(path.iterdir()):
+                # Every entry is accounted for: nothing in a delivery folder is skipped without a word.
+                if child.is_symlink() and not child.exists():
+                    notes.append(FileResult(child, None, "ignored", message="ignoreras: länken pekar inte på någon fil"))
+                    continue
+                if child.is_dir():
+                    notes.append(FileResult(child, None, "ignored", message=(
+                        "ignoreras: en underkatalog läses inte; ange den som egen sökväg om den ska läsas in")))
+                    continue
+                if child.name.startswith("."):
+                    notes.append(FileResult(child, None, "ignored", message="ignoreras: dold fil"))
+                    continue
                 kind = source or readers.kind_from_name(child.name)
                 if kind and readers.is_extract_name(child.name):
                     todo.append((child, kind))
-                elif not child.name.startswith("."):
+                else:
                     notes.append(FileResult(child, None, "ignored",
                                             message="ignoreras: inte en extraktfil (spor_, ncr_, vtd_, "
                                                     "vardenheter, kva; .csv, .xlsx eller .parquet)"))
@@ -107,8 +118,8 @@ def load_paths(
             current = store.current_path()
             if current is not None and not current.exists():
                 raise RuntimeError(
-                    f"Lagret är skadat: CURRENT pekar på {current.name}, som saknas. Peka om till en "
-                    "befintlig ögonblicksbild (SnapshotStore.point_to) eller ta bort CURRENT för att börja om.")
+                    f"Lagret är skadat: CURRENT pekar på {current.name}, som saknas. Återställ en tidigare "
+                    "ögonblicksbild med `python -m etl rollback` (se `python -m etl snapshots`).")
             sid, building = store.begin()
             spill = building.with_name(building.name + ".tmp")             # DuckDB's temp_directory
             now = dt.datetime.now().replace(microsecond=0)

@@ -343,7 +343,17 @@ def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
 
 
 def _structural(exc: Exception) -> FileRejected:
-    return FileRejected(f"Filen kunde inte läsas som CSV: {exc}")
+    """The CSV reader's structural failure, explained in Swedish (the library's
+    own text only in parentheses, for the engineer)."""
+    text = str(exc)
+    if "straddl" in text or "block" in text:
+        advice = ("en rad är orimligt lång, troligen ett citattecken (\") som aldrig stängs så att resten av "
+                  "filen blir en enda rad. Kontrollera citattecknen eller spara om filen som CSV UTF-8 från Excel")
+    elif "columns" in text.lower():
+        advice = "raderna har olika antal kolumner än rubrikraden. Kontrollera avgränsaren (; eller ,)"
+    else:
+        advice = "filen följer inte CSV-formatet. Spara om den som CSV UTF-8 och försök igen"
+    return FileRejected(f"Filen kunde inte läsas som CSV: {advice}. (Teknisk detalj: {text[:200]})")
 
 
 # ---- XLSX ----------------------------------------------------------------------
@@ -483,7 +493,9 @@ def read_parquet_bytes(data) -> tuple[pa.Table, pa.Array]:
     try:
         table = pq.read_table(pa.BufferReader(pa.py_buffer(data)))
     except (pa.ArrowException, OSError) as exc:
-        raise FileRejected(f"Filen kunde inte läsas som Parquet: {exc}") from exc
+        raise FileRejected("Filen är inte en läsbar Parquet-fil (skadad, ofullständig eller en annan filtyp med "
+                           "ändelsen .parquet). Exportera den igen, eller leverera den som CSV UTF-8. "
+                           f"(Teknisk detalj: {str(exc)[:200]})") from exc
     try:
         table = pa.Table.from_arrays([_to_text(c) for c in table.columns], names=table.column_names)
     except (pa.ArrowException, ValueError) as exc:

@@ -54,9 +54,14 @@ def fmt_int(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def fmt_pct(share: float) -> str:
-    """0.125 -> '12,5 %'."""
-    return f"{share * 100:.1f}".replace(".", ",") + " %"
+def fmt_pct(share: float, limit: float | None = None) -> str:
+    """0.125 -> '12,5 %'. Beside a ``limit`` (0.05), with as many decimals as it
+    takes for the figure not to read as the limit itself (5,01 %, not 5,0 %)."""
+    for decimals in (1, 2, 3, 4):
+        text = f"{share * 100:.{decimals}f}"
+        if limit is None or share == limit or float(text) != round(limit * 100, decimals):
+            return text.replace(".", ",") + " %"
+    return text.replace(".", ",") + " %"
 
 
 def rows_summary(accepted: int, rejected: int) -> str:

@@ -106,3 +106,23 @@ def test_verbose_shows_the_traceback_for_the_engineer(wh, files):
     (files / "spor_20261106.xlsx").write_bytes(_half_xlsx(150))  # another damaged file: not skipped as known
     loud = helpers.run_cli(wh, "load", "--verbose", str(files))
     assert loud.returncode == 2 and "Traceback" in loud.stderr
+
+
+def test_a_share_beside_the_limit_never_reads_as_the_limit():
+    from etl.results import fmt_pct
+
+    assert fmt_pct(0.0501, 0.05) == "5,01 %" and fmt_pct(0.05, 0.05) == "5,0 %"
+    assert fmt_pct(0.125) == "12,5 %" and fmt_pct(0.05004, 0.05) == "5,004 %"
+
+
+def test_every_entry_of_a_folder_is_accounted_for(wh, files):
+    helpers.write_csv(files / "spor_20261105.csv", SPOR_HEADER, [spor_row(i + 500) for i in range(3)])
+    (files / "arkiv").mkdir()
+    (files / ".DS_Store").write_bytes(b"x")
+    (files / "trasig_lank.csv").symlink_to(files / "finns-inte.csv")
+    (files / "LASMIG.txt").write_text("hej")
+    result = helpers.load(wh, files)
+    notes = {f.name: f.message for f in result.files if f.outcome == "ignored"}
+    assert "underkatalog" in notes["arkiv"] and "dold fil" in notes[".DS_Store"]
+    assert "länken pekar inte" in notes["trasig_lank.csv"] and "inte en extraktfil" in notes["LASMIG.txt"]
+    assert {f.name for f in result.files if f.outcome == "loaded"} == {"spor_20261105.csv"}
