@@ -338,6 +338,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("Avbrutet; lagret är oförändrat (ingen ny ögonblicksbild publicerades).")
         return EXIT_INTERNAL
+    except OSError as exc:
+        import errno
+
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        if exc.errno == errno.ENOSPC:
+            _err(f"Disken är full{where}: frigör utrymme (en inläsning behöver ungefär lagrets storlek "
+                 "till en kopia) och kör igen.")
+        elif exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+            _err(f"Datakatalogen går inte att skriva{where}: kontrollera behörigheten för "
+                 f"LAGESBILD_DATA_DIR ({settings.data_dir}) och att disken inte är skrivskyddad.")
+        else:
+            _err(f"Ett fel i filsystemet{where}: {exc.strerror or exc}.")
+        _err("Lagret är oförändrat (ingen ny ögonblicksbild publicerades).")
+        if getattr(args, "verbose", False):
+            _err(traceback.format_exc())
+        return EXIT_INTERNAL
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         _err(f"Internt fel: {type(exc).__name__}: {exc}")
         _err("Lagret är oförändrat (ingen ny ögonblicksbild publicerades). Detaljer:")
