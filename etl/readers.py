@@ -289,6 +289,26 @@ def _cr_only_to_lf(data):
     return data
 
 
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _refuse_mixed_encodings(data) -> None:
+    """A file with both valid UTF-8 letters (å, ä, ö) and bytes that are not
+    UTF-8 mixes encodings (rows pasted from another file): read as
+    Windows-1252 it would store "VÃ¤sterÃ¥s". Refused, naming the first line
+    that is not UTF-8."""
+    raw = bytes(data)
+    if not _UTF8_MULTIBYTE.search(raw):
+        return
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                f"Filen blandar teckenkodningar: rad {number} (tecken {exc.start + 1}) är inte UTF-8, men andra "
+                "rader är det. Spara om hela filen som CSV UTF-8 och försök igen.") from None
+
+
 def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
     """Parse CSV (bytes or a pyarrow Buffer). Returns (table of strings, line numbers,
     bad rows, encoding, delimiter)."""
@@ -308,6 +328,7 @@ def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
         table, invalid = _parse_csv(data, delimiter, "utf8" if encoding == "utf-8" else encoding, names, True)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if encoding == "utf-8" and _is_utf8_error(exc):
+            _refuse_mixed_encodings(data)
             encoding = "cp1252"
             try:
                 table, invalid = _parse_csv(data, delimiter, encoding, names, True)

@@ -160,3 +160,22 @@ def test_a_read_only_data_directory_is_explained_without_a_traceback(tmp_path, f
             assert proc.returncode == 1 and "går inte att skriva" in proc.stderr and "Traceback" not in proc.stderr
     finally:
         os.chmod(snapshots, mode)
+
+
+def test_a_file_mixing_encodings_is_refused_naming_the_line(wh, files):
+    """Rows pasted from a Windows-1252 file into a UTF-8 one: read as Windows-1252
+    the UTF-8 rows would be stored as "VÃ¤sterÃ¥s"; refused, naming the line."""
+    header = ";".join(SPOR_HEADER + ["kommentar"])
+    utf8_rows = [";".join(spor_row(500 + i) + ["Västerås"]) for i in range(3)]
+    cp1252_row = ";".join(spor_row(503) + ["Västerås"])
+    data = (header + "\n" + "\n".join(utf8_rows) + "\n").encode("utf-8") + (cp1252_row + "\n").encode("cp1252")
+    path = files / "spor_20261112.csv"
+    path.write_bytes(data)
+    before = helpers.digest(wh)
+    res = helpers.load(wh, path).files[0]
+    assert res.outcome == "rejected" and "blandar teckenkodningar: rad 5" in res.message
+    assert helpers.digest(wh) == before
+    # a file wholly in Windows-1252 still loads (with its warning)
+    whole = files / "spor_20261113.csv"
+    whole.write_bytes((header + "\n" + cp1252_row.replace("503", "504") + "\n").encode("cp1252"))
+    assert helpers.load(wh, whole).files[0].outcome == "loaded"
