@@ -179,3 +179,18 @@ def test_a_file_mixing_encodings_is_refused_naming_the_line(wh, files):
     whole = files / "spor_20261113.csv"
     whole.write_bytes((header + "\n" + cp1252_row.replace("503", "504") + "\n").encode("cp1252"))
     assert helpers.load(wh, whole).files[0].outcome == "loaded"
+
+
+def test_the_reported_line_is_the_files_line_after_a_quoted_line_break(wh, files):
+    header = ";".join(SPOR_HEADER + ["kommentar"])
+    rows = [";".join(spor_row(500 + i) + ["ok"]) for i in range(30)]
+    rows[1] = ";".join(spor_row(501) + ['"två\nrader"'])          # lines 3-4 of the file
+    bad = spor_row(540)
+    bad[SPOR_HEADER.index("kva_kod")] = "XX"
+    rows.append(";".join(bad + ["fel"]))                             # line 33 of the file (record 32)
+    path = files / "spor_20261114.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    res = helpers.load(wh, path).files[0]
+    assert res.outcome == "loaded" and res.rejected == 1
+    (line, col, value, _), = helpers.rejections(wh, "spor_20261114.csv")
+    assert (line, col, value) == (33, "kva_kod", "XX")
