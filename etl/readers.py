@@ -377,7 +377,8 @@ def _physical_lines(data, lines: pa.Array) -> pa.Array:
     newlines = np.flatnonzero(arr == 10)
     if not len(newlines):
         return lines
-    quotes_before = np.cumsum(arr == 34)[newlines]
+    quotes = np.flatnonzero(arr == 34)
+    quotes_before = np.searchsorted(quotes, newlines)  # quote characters before each line break
     inside = (quotes_before % 2) == 1
     if not inside.any():
         return lines
