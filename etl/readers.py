@@ -553,11 +553,39 @@ def read_parquet_bytes(data) -> tuple[pa.Table, pa.Array]:
 
 # ---- entry point -------------------------------------------------------------------
 
+def _limit(name: str, default: int) -> int:
+    raw = (os.environ.get(name) or "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def max_file_bytes() -> int:
+    """LAGESBILD_ETL_MAX_FILE_MB (default 2 000 MB): a bigger file is refused before it is read."""
+    return _limit("LAGESBILD_ETL_MAX_FILE_MB", 2000) * 1_000_000
+
+
+def max_rows() -> int:
+    """LAGESBILD_ETL_MAX_ROWS (default 20 000 000 rows a file)."""
+    return _limit("LAGESBILD_ETL_MAX_ROWS", 20_000_000)
+
+
+def max_cell_chars() -> int:
+    """LAGESBILD_ETL_MAX_CELL (default 1 000 characters a value)."""
+    return _limit("LAGESBILD_ETL_MAX_CELL", 1000)
+
+
 def open_bytes(path: Path):
     """The file's content, memory-mapped (no copy): bytes-like, with find()."""
     try:
         with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size == 0:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_file_bytes():
+                raise FileRejected(
+                    f"Filen är {round(size / 1e6)} MB, mer än gränsen LAGESBILD_ETL_MAX_FILE_MB="
+                    f"{max_file_bytes() // 1_000_000}. Dela upp den (t.ex. per månad) och läs in delarna.")
+            if size == 0:
                 return b""
             return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
@@ -572,6 +600,27 @@ def has_padded_values(data, delimiter: str) -> bool:
     d = delimiter.encode()
     patterns = (b" " + d, d + b" ", b" \n", b" \r\n", b"\n ", b' "' + d, d + b'" ')
     return any(data.find(p) >= 0 for p in patterns) or data[:1] == b" "
+
+
+def _check_size_limits(table: pa.Table, lines: pa.Array) -> None:
+    """Rows a file and characters a value, bounded (named limits, settings)."""
+    import pyarrow.compute as pc
+
+    if table.num_rows > max_rows():
+        raise FileRejected(f"Filen har {table.num_rows:,} rader, mer än gränsen LAGESBILD_ETL_MAX_ROWS="
+                           f"{max_rows():,}. Dela upp den och läs in delarna.".replace(",", " "))
+    limit = max_cell_chars()
+    for position, name in enumerate(table.column_names):
+        column = table.column(position)  # by position: a duplicated name is _conform's to refuse
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            continue
+        lengths = pc.utf8_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > limit:
+            index = pc.index(lengths, longest).as_py()
+            raise FileRejected(
+                f"Rad {lines[index].as_py()}, kolumn {name}: värdet är {longest} tecken, mer än gränsen "
+                f"LAGESBILD_ETL_MAX_CELL={limit}. Troligen ett citattecken som inte stängs eller fel avgränsare.")
 
 
 def read_file(path: Path, kind: str, data=None, today: dt.date | None = None) -> RawFile:
@@ -595,6 +644,7 @@ def read_file(path: Path, kind: str, data=None, today: dt.date | None = None) ->
         if encoding == "cp1252":
             warnings.append("filen är inte UTF-8; läst som Windows-1252")
     table, lines = _drop_blank_rows(table, lines)
+    _check_size_limits(table, lines)
     table = _conform(table, spec, lines, warnings)
     name = Path(path).name
     today = today or dt.date.today()

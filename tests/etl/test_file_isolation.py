@@ -194,3 +194,23 @@ def test_the_reported_line_is_the_files_line_after_a_quoted_line_break(wh, files
     assert res.outcome == "loaded" and res.rejected == 1
     (line, col, value, _), = helpers.rejections(wh, "spor_20261114.csv")
     assert (line, col, value) == (33, "kva_kod", "XX")
+
+
+def test_every_input_is_bounded_with_the_limit_named(wh, files, monkeypatch):
+    header = ";".join(SPOR_HEADER + ["kommentar"])
+    rows = [";".join(spor_row(500 + i) + ["ok"]) for i in range(10)]
+    rows[6] = ";".join(spor_row(506) + ["x" * 1500])                 # line 8
+    (files / "spor_20261115.csv").write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    res = helpers.load(wh, files / "spor_20261115.csv").files[0]
+    assert res.outcome == "rejected" and "Rad 8, kolumn kommentar" in res.message
+    assert "LAGESBILD_ETL_MAX_CELL=1000" in res.message
+    monkeypatch.setenv("LAGESBILD_ETL_MAX_ROWS", "5")
+    helpers.write_csv(files / "spor_20261116.csv", SPOR_HEADER, [spor_row(600 + i) for i in range(6)])
+    res = helpers.load(wh, files / "spor_20261116.csv").files[0]
+    assert res.outcome == "rejected" and "LAGESBILD_ETL_MAX_ROWS=5" in res.message
+    monkeypatch.setenv("LAGESBILD_ETL_MAX_FILE_MB", "1")
+    big = files / "spor_20261117.csv"
+    big.write_text(";".join(SPOR_HEADER) + "\n" + (";".join(spor_row(700)) + "\n") * 30_000, encoding="utf-8")
+    assert big.stat().st_size > 1_000_000
+    res = helpers.load(wh, big).files[0]
+    assert res.outcome == "rejected" and "LAGESBILD_ETL_MAX_FILE_MB=1" in res.message
