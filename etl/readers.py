@@ -254,7 +254,7 @@ def _parse_csv(data: bytes, delimiter: str, encoding: str, header: list[str], th
     # Positional names and an explicit string type for each: nothing is type-inferred
     # ("01" stays "01"); the header line itself is skipped and renamed afterwards.
     positional = [f"c{i}" for i in range(len(header))]
-    read_options = pacsv.ReadOptions(use_threads=threads, encoding=encoding, block_size=1 << 22,
+    read_options = pacsv.ReadOptions(use_threads=threads, encoding=encoding, block_size=CSV_BLOCK_BYTES,
                                      column_names=positional, skip_rows=1)
     parse_options = pacsv.ParseOptions(
         delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
@@ -337,9 +337,9 @@ def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
                     "Filen är varken giltig UTF-8 eller Windows-1252; spara den som CSV (UTF-8) och försök igen."
                 ) from exc2
             except pa.ArrowInvalid as exc2:
-                raise _structural(exc2) from exc2
+                raise _structural(exc2, data) from exc2
         else:
-            raise _structural(exc) from exc
+            raise _structural(exc, data) from exc
     if len(invalid) >= MAX_BAD_FIELD_ROWS:
         raise FileRejected(
             f"Minst {MAX_BAD_FIELD_ROWS:,} rader har fel antal fält; kontrollera avgränsaren och rubrikraden.".replace(",", " ")
@@ -389,12 +389,27 @@ def _physical_lines(data, lines: pa.Array) -> pa.Array:
     return int32_array(physical.astype(np.int64))
 
 
-def _structural(exc: Exception) -> FileRejected:
+CSV_BLOCK_BYTES = 1 << 22  # the reader's block: no line may be longer
+
+
+def _first_long_line(data) -> int | None:
+    """The number of the first line longer than the reader's block, or None."""
+    raw = bytes(data) if not isinstance(data, bytes) else data
+    newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    starts = np.concatenate(([-1], newlines))
+    ends = np.concatenate((newlines, [len(raw)]))
+    long = np.flatnonzero(ends - starts - 1 > CSV_BLOCK_BYTES)
+    return int(long[0]) + 1 if len(long) else None
+
+
+def _structural(exc: Exception, data=None) -> FileRejected:
     """The CSV reader's structural failure, explained in Swedish (the library's
     own text only in parentheses, for the engineer)."""
     text = str(exc)
     if "straddl" in text or "block" in text:
-        advice = ("en rad är orimligt lång, troligen ett citattecken (\") som aldrig stängs så att resten av "
+        line = _first_long_line(data) if data is not None else None
+        where = f"rad {line} är längre än {CSV_BLOCK_BYTES // 1_000_000} MB" if line else "en rad är orimligt lång"
+        advice = (f"{where}, troligen ett citattecken (\") som aldrig stängs så att resten av "
                   "filen blir en enda rad. Kontrollera citattecknen eller spara om filen som CSV UTF-8 från Excel")
     elif "columns" in text.lower():
         advice = "raderna har olika antal kolumner än rubrikraden. Kontrollera avgränsaren (; eller ,)"

@@ -214,3 +214,17 @@ def test_every_input_is_bounded_with_the_limit_named(wh, files, monkeypatch):
     assert big.stat().st_size > 1_000_000
     res = helpers.load(wh, big).files[0]
     assert res.outcome == "rejected" and "LAGESBILD_ETL_MAX_FILE_MB=1" in res.message
+
+
+def test_an_over_long_line_is_named(wh, files):
+    header = ";".join(SPOR_HEADER)
+    rows = [";".join(spor_row(500 + i)) for i in range(5)]
+    long_row = spor_row(502)
+    long_row[SPOR_HEADER.index("kva_kod")] = "y" * 5_000_000
+    rows[2] = ";".join(long_row)                                     # line 4: 5 MB on one line
+    path = files / "spor_20261118.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    res = helpers.load(wh, path).files[0]
+    assert res.outcome == "rejected", res.message
+    # named either by the reader's block (a line beyond 4 MB) or by the value-length bound
+    assert ("rad 4 är längre än 4 MB" in res.message or "Rad 4, kolumn kva_kod" in res.message), res.message
