@@ -83,6 +83,9 @@ def _args() -> dict[str, list[str]]:
 def _warehouse():
     wh = get_warehouse()
     if not wh.has_data:
+        if wh.damaged:  # a damaged snapshot is not "no data": say what happened and what to do
+            raise NoData(f"Lagret kan inte användas just nu: {wh.damaged}. Förvaltningen återställer det med "
+                         "`python -m etl rollback`.")
         raise NoData(NO_DATA_MESSAGE)
     return wh
 
@@ -159,8 +162,9 @@ def _bad_query(exc: Q.QueryError):
 
 
 @bp.errorhandler(NoData)
-def _no_data(_exc):
-    resp = error_response(503, NO_DATA_MESSAGE)
+def _no_data(exc):
+    message = str(exc) if "rollback" in str(exc) else NO_DATA_MESSAGE
+    resp = error_response(503, message)
     resp.headers["Retry-After"] = "300"
     return resp
 

@@ -228,3 +228,12 @@ def test_an_over_long_line_is_named(wh, files):
     assert res.outcome == "rejected", res.message
     # named either by the reader's block (a line beyond 4 MB) or by the value-length bound
     assert ("rad 4 är längre än 4 MB" in res.message or "Rad 4, kolumn kva_kod" in res.message), res.message
+
+
+def test_a_byte_neither_utf8_nor_windows_1252_gets_a_swedish_reason(wh, files):
+    """The penetration test saw "'charmap' codec can't decode byte 0x90"."""
+    path = files / "spor_20261119.csv"
+    path.write_bytes((";".join(SPOR_HEADER) + "\n").encode() + ";".join(spor_row(800)).encode() + b"\x90\n")
+    proc = helpers.run_cli(wh, "load", str(path))
+    assert proc.returncode == 2 and "charmap" not in proc.stdout + proc.stderr
+    assert "varken giltig UTF-8 eller Windows-1252" in helpers.history(wh, "spor_20261119.csv")[4]

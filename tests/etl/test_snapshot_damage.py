@@ -92,3 +92,19 @@ def test_runs_that_only_reject_files_evict_no_rollback_point(wh, files):
     ids = store.published_ids()
     assert set(data_points[-KEEP_SNAPSHOTS:]) <= set(ids)  # every rollback point is still there
     assert len(ids) <= KEEP_SNAPSHOTS + 1
+
+
+def test_the_api_says_why_instead_of_a_500_on_a_damaged_snapshot(tmp_path, files):
+    from app import create_app
+    from tests.auth.support import READER, logged_in_client
+    from tests.conftest import make_settings
+
+    data_dir = tmp_path / "var"
+    helpers.load(data_dir, helpers.write_base_delivery(tmp_path / "leverans"))
+    _, second = _second_snapshot(data_dir, files)
+    _truncate(SnapshotStore(helpers.warehouse_dir(data_dir)).path_for(second))
+    client = logged_in_client(create_app(make_settings(data_dir)), *READER)
+    for url in ("/api/v1/meta", "/api/v1/waits?kva=NGB&period=90"):
+        resp = client.get(url)
+        assert resp.status_code == 503, (url, resp.status_code)
+        assert "etl rollback" in resp.get_json()["fel"] and "Traceback" not in resp.get_data(as_text=True)
