@@ -25,7 +25,7 @@ def healthz():
         problem = (wh.store.check_file(sid) if sid else None) or wh.damaged
     if not problem:
         return jsonify({"status": "ok"})
-    serving = wh is not None and wh._con is not None
+    serving = wh is not None and wh.serving
     body = {"status": "ok" if serving else "fel", "varning" if serving else "fel":
             f"{problem}; återställ med `python -m etl rollback`"}
     resp = jsonify(body)

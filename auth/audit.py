@@ -349,11 +349,8 @@ def record_request(action: str, *, status: int | None = None, detail: str | None
 
 # ---- queries ----------------------------------------------------------------
 
-def recent(db: AuthDB, limit: int = 200, action: str | None = None, actor: str | None = None,
-           since: datetime | None = None, until: datetime | None = None, text: str | None = None) -> list[AuditRow]:
-    """Newest first."""
-    flush(db)
-    q = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+def _filtered(q, action=None, actor=None, since=None, until=None, text=None):
+    """The Admin page's and the CSV's filters on an audit query."""
     if action:
         q = q.where(AuditEntry.action == action)
     if actor:
@@ -366,6 +363,15 @@ def recent(db: AuthDB, limit: int = 200, action: str | None = None, actor: str |
         like = f"%{text}%"
         q = q.where(or_(AuditEntry.actor.ilike(like), AuditEntry.actor_name.ilike(like),
                         AuditEntry.subject.ilike(like), AuditEntry.path.ilike(like)))
+    return q
+
+
+def recent(db: AuthDB, limit: int = 200, action: str | None = None, actor: str | None = None,
+           since: datetime | None = None, until: datetime | None = None, text: str | None = None) -> list[AuditRow]:
+    """Newest first."""
+    flush(db)
+    q = _filtered(select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
+                  action, actor, since, until, text)
     if limit:
         q = q.limit(limit)
     with db.session() as s:
@@ -440,19 +446,8 @@ def iter_rows(db: AuthDB, *, action=None, actor=None, since=None, until=None, te
     flush(db)
     last_key = None
     while True:
-        q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(batch)
-        if action:
-            q = q.where(AuditEntry.action == action)
-        if actor:
-            q = q.where(AuditEntry.actor == actor)
-        if since:
-            q = q.where(AuditEntry.at >= since)
-        if until:
-            q = q.where(AuditEntry.at < until)
-        if text:
-            like = f"%{text}%"
-            q = q.where(or_(AuditEntry.actor.ilike(like), AuditEntry.actor_name.ilike(like),
-                            AuditEntry.subject.ilike(like), AuditEntry.path.ilike(like)))
+        q = _filtered(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(batch),
+                      action, actor, since, until, text)
         if last_key is not None:
             q = q.where(AuditEntry.id < last_key)
         with db.session() as s:
@@ -479,13 +474,4 @@ def iter_csv(rows):
 
 def to_csv(rows: list[AuditRow]) -> bytes:
     """Semicolon-separated, UTF-8 with BOM: opens correctly in Swedish Excel."""
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow([label for label, _ in CSV_COLUMNS])
-    for r in rows:
-        line = []
-        for _, attr in CSV_COLUMNS:
-            value = r.local_time if attr == "at" else getattr(r, attr)
-            line.append("" if value is None else _neutralise(value))
-        w.writerow(line)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return b"".join(iter_csv(rows))

@@ -57,7 +57,7 @@ def _page_patterns() -> list[re.Pattern]:
         template = page.get("path_template") or page.get("path")
         if not template:
             continue
-        regex = re.sub(r"<[^>]+>", "[^/]+", re.escape(template).replace(r"\<", "<").replace(r"\>", ">"))
+        regex = re.sub(r"<[^>]+>", "[^/]+", re.escape(template))  # re.escape leaves < and > alone
         out.append(re.compile(f"^{regex}/?$"))
     return out
 

@@ -87,6 +87,12 @@ class Warehouse:
         return self._snapshot_id
 
     @property
+    def serving(self) -> bool:
+        """A snapshot is open and answering (it may be an older one when the
+        published one is damaged). No refresh: for /healthz."""
+        return self._con is not None
+
+    @property
     def has_data(self) -> bool:
         return self.snapshot_id is not None
 

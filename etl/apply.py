@@ -151,7 +151,7 @@ def apply_units(con, res, valid: str) -> None:
     res.replaced = con.execute(
         f"SELECT count(*) FROM units WHERE vardenhet_hsaid IN (SELECT vardenhet_hsaid FROM {valid})"
     ).fetchall()[0][0]
-    con.execute(f"""
+    con.execute("""
         CREATE TEMP TABLE IF NOT EXISTS units_moved (vardenhet_hsaid VARCHAR PRIMARY KEY, region_kod VARCHAR)""")
     con.execute(f"""
         INSERT OR REPLACE INTO units_moved

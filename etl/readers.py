@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from etl import rules
+from etl.limits import max_cell_chars, max_file_bytes, max_rows, max_xlsx_unpacked
 from etl.rules import KINDS, KindSpec
 
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
@@ -370,10 +371,10 @@ def _physical_lines(data, lines: pa.Array) -> pa.Array:
     A line break is inside quotes when an odd number of quote characters
     precede it (doubled quotes "" keep the parity). Only files with such a
     line break pay for this (one vectorised pass)."""
-    raw = bytes(data) if not isinstance(data, bytes) else data
-    if b'"' not in raw:
+    # bytes and mmap can be searched without a copy (the common case: no quote at all)
+    if hasattr(data, "find") and data.find(b'"') < 0:
         return lines
-    arr = np.frombuffer(raw, dtype=np.uint8)
+    arr = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(arr == 10)
     if not len(newlines):
         return lines
@@ -394,10 +395,10 @@ CSV_BLOCK_BYTES = 1 << 22  # the reader's block: no line may be longer
 
 def _first_long_line(data) -> int | None:
     """The number of the first line longer than the reader's block, or None."""
-    raw = bytes(data) if not isinstance(data, bytes) else data
-    newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
     starts = np.concatenate(([-1], newlines))
-    ends = np.concatenate((newlines, [len(raw)]))
+    ends = np.concatenate((newlines, [len(arr)]))
     long = np.flatnonzero(ends - starts - 1 > CSV_BLOCK_BYTES)
     return int(long[0]) + 1 if len(long) else None
 
@@ -450,19 +451,6 @@ def _find_header(rows: list[tuple], required: tuple[str, ...], search: int) -> i
 
 XLSX_DAMAGED = ("Filen är inte en läsbar Excel-arbetsbok (.xlsx): arkivet är skadat eller ofullständigt. "
                 "Öppna den i Excel och spara om den som .xlsx eller som CSV UTF-8, och försök igen.")
-XLSX_MAX_UNPACKED_DEFAULT = 200_000_000
-
-
-def max_xlsx_unpacked() -> int:
-    """Bytes an XLSX may unpack to (LAGESBILD_ETL_MAX_XLSX_MB, default 200 MB):
-    a 1,4 MB workbook can unpack to gigabytes (an archive bomb)."""
-    import os
-
-    raw = os.environ.get("LAGESBILD_ETL_MAX_XLSX_MB", "").strip()
-    try:
-        return int(raw) * 1_000_000 if raw else XLSX_MAX_UNPACKED_DEFAULT
-    except ValueError:
-        return XLSX_MAX_UNPACKED_DEFAULT
 
 
 def read_xlsx_bytes(data, spec: KindSpec) -> tuple[pa.Table, pa.Array, list[str]]:
@@ -567,29 +555,6 @@ def read_parquet_bytes(data) -> tuple[pa.Table, pa.Array]:
 
 
 # ---- entry point -------------------------------------------------------------------
-
-def _limit(name: str, default: int) -> int:
-    raw = (os.environ.get(name) or "").strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        return default
-
-
-def max_file_bytes() -> int:
-    """LAGESBILD_ETL_MAX_FILE_MB (default 2 000 MB): a bigger file is refused before it is read."""
-    return _limit("LAGESBILD_ETL_MAX_FILE_MB", 2000) * 1_000_000
-
-
-def max_rows() -> int:
-    """LAGESBILD_ETL_MAX_ROWS (default 20 000 000 rows a file)."""
-    return _limit("LAGESBILD_ETL_MAX_ROWS", 20_000_000)
-
-
-def max_cell_chars() -> int:
-    """LAGESBILD_ETL_MAX_CELL (default 1 000 characters a value)."""
-    return _limit("LAGESBILD_ETL_MAX_CELL", 1000)
-
 
 def open_bytes(path: Path):
     """The file's content, memory-mapped (no copy): bytes-like, with find()."""

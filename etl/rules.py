@@ -18,11 +18,11 @@ file, and typed values (``*_d`` dates, ``*_f`` decimals).
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass, field
 
 from data.reference import NCR_GROUPS, regions
+from etl import limits
 
 #: The 21 county codes (data/reference/regioner.csv).
 REGION_CODES = tuple(regions())
@@ -49,26 +49,10 @@ MAX_REJECTED_SHARE = 0.05
 SORTED_INSERT_ROWS = 100_000
 
 
-def _setting_date(name: str, default: str) -> dt.date:
-    raw = (os.environ.get(name) or "").strip() or default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        return dt.date.fromisoformat(default)
-
-
-def _setting_int(name: str, default: int) -> int:
-    raw = (os.environ.get(name) or "").strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        return default
-
-
-#: Dates before this are not plausible in a register of today's surgery (LAGESBILD_ETL_DATE_FLOOR).
-DATE_FLOOR = _setting_date("LAGESBILD_ETL_DATE_FLOOR", "1990-01-01")
-#: Waits longer than this are data errors, not waits (LAGESBILD_ETL_MAX_WAIT_DAYS, 10 years).
-MAX_WAIT_DAYS = _setting_int("LAGESBILD_ETL_MAX_WAIT_DAYS", 3653)
+#: Dates before this are not plausible in a register of today's surgery; waits longer
+#: than MAX_WAIT_DAYS are data errors (etl/limits.py; read when the rules are built).
+DATE_FLOOR = limits.date_floor()
+MAX_WAIT_DAYS = limits.max_wait_days()
 
 
 def lit(text: str) -> str:
