@@ -348,8 +348,13 @@ def main(argv: list[str] | None = None) -> int:
         elif exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
             _err(f"Datakatalogen går inte att skriva{where}: kontrollera behörigheten för "
                  f"LAGESBILD_DATA_DIR ({settings.data_dir}) och att disken inte är skrivskyddad.")
+        elif exc.errno == errno.EFBIG:
+            _err(f"Filen blev större än systemet tillåter{where}: höj gränsen för filstorlek "
+                 "(ulimit -f, filsystemets största filstorlek) och kör igen.")
         else:
-            _err(f"Ett fel i filsystemet{where}: {exc.strerror or exc}.")
+            name = errno.errorcode.get(exc.errno, "okänt fel") if exc.errno else "okänt fel"
+            _err(f"Ett fel i filsystemet{where} ({name}): kontrollera disken och datakatalogen "
+                 f"({settings.data_dir}) och kör igen; `--verbose` visar detaljerna.")
         _err("Lagret är oförändrat (ingen ny ögonblicksbild publicerades).")
         if getattr(args, "verbose", False):
             _err(traceback.format_exc())

@@ -357,8 +357,7 @@ def read_csv_bytes(data) -> tuple[pa.Table, pa.Array, list[BadRow], str, str]:
         lines = int32_array(np.arange(2, n + 2))
     lines = _physical_lines(data, lines)
     bad = [
-        BadRow(number, None, text[:MAX_TEXT_IN_REJECTION],
-               f"fel antal fält: {actual} i stället för {expected}")
+        BadRow(number, None, text[:MAX_TEXT_IN_REJECTION], _field_count_reason(expected, actual, text))
         for number, expected, actual, text in invalid
         if text.strip()
     ]
@@ -393,14 +392,24 @@ def _physical_lines(data, lines: pa.Array) -> pa.Array:
 CSV_BLOCK_BYTES = 1 << 22  # the reader's block: no line may be longer
 
 
-def _first_long_line(data) -> int | None:
-    """The number of the first line longer than the reader's block, or None."""
+def _field_count_reason(expected: int, actual: int, text: str) -> str:
+    reason = f"fel antal fält: {actual} i stället för {expected}"
+    swallowed = text.count("\n")
+    if swallowed and text.count('"') % 2:
+        reason += (f"; ett citattecken (\") på raden stängs aldrig, så {swallowed} följande rader lästes som "
+                   "ett enda värde. Ta bort citattecknet eller stäng det")
+    return reason
+
+
+def _first_long_line(data) -> tuple[int, int] | None:
+    """(number, length in bytes) of the first line longer than the reader's block, or None."""
     arr = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(arr == 10)
     starts = np.concatenate(([-1], newlines))
     ends = np.concatenate((newlines, [len(arr)]))
-    long = np.flatnonzero(ends - starts - 1 > CSV_BLOCK_BYTES)
-    return int(long[0]) + 1 if len(long) else None
+    lengths = ends - starts - 1
+    long = np.flatnonzero(lengths > CSV_BLOCK_BYTES)
+    return (int(long[0]) + 1, int(lengths[long[0]])) if len(long) else None
 
 
 def _structural(exc: Exception, data=None) -> FileRejected:
@@ -408,10 +417,15 @@ def _structural(exc: Exception, data=None) -> FileRejected:
     own text only in parentheses, for the engineer)."""
     text = str(exc)
     if "straddl" in text or "block" in text:
-        line = _first_long_line(data) if data is not None else None
-        where = f"rad {line} är längre än {CSV_BLOCK_BYTES // 1_000_000} MB" if line else "en rad är orimligt lång"
-        advice = (f"{where}, troligen ett citattecken (\") som aldrig stängs så att resten av "
-                  "filen blir en enda rad. Kontrollera citattecknen eller spara om filen som CSV UTF-8 från Excel")
+        found = _first_long_line(data) if data is not None else None
+        if found:
+            line, length = found
+            advice = (f"rad {line} är {round(length / 1e6)} MB lång, mer än de "
+                      f"{CSV_BLOCK_BYTES // 1_000_000} MB en rad får vara; en registerpost är aldrig så lång, "
+                      "så filen är troligen skadad eller fel exporterad. Exportera den igen som CSV UTF-8")
+        else:
+            advice = ("ett citattecken (\") som aldrig stängs gör att resten av filen läses som ett enda värde. "
+                      "Kontrollera citattecknen eller spara om filen som CSV UTF-8 från Excel")
     elif "columns" in text.lower():
         advice = "raderna har olika antal kolumner än rubrikraden. Kontrollera avgränsaren (; eller ,)"
     else:

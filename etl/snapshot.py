@@ -88,7 +88,11 @@ class SnapshotStore(SnapshotDir):
         building = self.snapshots / f"{sid}.duckdb{BUILDING_SUFFIX}"
         current = self.current_path()
         if current is not None and current.exists():
-            shutil.copyfile(current, building)
+            try:
+                shutil.copyfile(current, building)
+            except BaseException:  # a full disk mid-copy leaves no half file behind
+                building.unlink(missing_ok=True)
+                raise
         return sid, building
 
     def publish(self, snapshot_id: str, building: Path, data_changed: bool = True) -> Path:

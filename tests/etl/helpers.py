@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -108,6 +110,41 @@ def write_base_delivery(folder: Path, spor_rows: int = 20) -> Path:
     return folder
 
 
+# ---- damaged workbooks ----
+
+def half_xlsx(rows: int = 200) -> bytes:
+    """A workbook whose archive opens but whose sheet XML is cut in half."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(SPOR_HEADER)
+    for i in range(rows):
+        ws.append(spor_row(i + 900))
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    # keep the archive readable but cut the sheet's XML in half
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                body = body[: len(body) // 2]
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def xlsx_bomb(megabytes: int) -> bytes:
+    """A small archive that unpacks to ``megabytes`` MB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (megabytes * 1_000_000))
+    return out.getvalue()
+
+
 # ---- warehouse ---------------------------------------------------------------------------
 
 def warehouse_dir(data_dir: Path) -> Path:
@@ -127,6 +164,23 @@ def query(data_dir: Path, sql: str, params=None) -> list[tuple]:
     con = connect(data_dir)
     try:
         return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def content_digest(data_dir: Path) -> str:
+    """Like :func:`digest` without what only records the run (file ids, load times):
+    equal when two runs stored the same data by different routes."""
+    con = connect(data_dir)
+    try:
+        h = hashlib.sha256()
+        for table in DATA_TABLES:
+            cols = [r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                [table]).fetchall() if r[0] not in ("file_id", "last_loaded_at")]
+            rows = con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY ALL").fetchall()
+            h.update(f"{table}:{len(rows)}:{rows!r}".encode())
+        return h.hexdigest()
     finally:
         con.close()
 
@@ -158,8 +212,9 @@ def history(data_dir: Path, file_name: str) -> tuple:
     return rows[0] if rows else None
 
 
-def run_cli(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(data_dir: Path, *args: str, timeout: float = 120, env: dict | None = None,
+            preexec_fn=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "LAGESBILD_DATA_DIR": str(data_dir), "LAGESBILD_ENV": "test",
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, preexec_fn=preexec_fn)
