@@ -203,3 +203,62 @@ def test_a_byte_neither_utf8_nor_windows_1252_gets_a_swedish_reason(wh, files):
     proc = helpers.run_cli(wh, "load", str(path))
     assert proc.returncode == 2 and "charmap" not in proc.stdout + proc.stderr
     assert "varken giltig UTF-8 eller Windows-1252" in helpers.history(wh, "spor_20261119.csv")[4]
+
+
+def _xlsx_bytes(rows) -> bytes:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(SPOR_HEADER)
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _parquet_bytes(rows) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(SPOR_HEADER)})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+READER_FILES = {"read_csv_bytes": "spor_20261121.csv", "read_xlsx_bytes": "spor_20261122.xlsx",
+                "read_parquet_bytes": "spor_20261123.parquet"}
+
+
+@pytest.mark.parametrize("reader", sorted(READER_FILES))
+@pytest.mark.parametrize("fault", [MemoryError(), RuntimeError("oväntat"), UnicodeDecodeError("utf-8", b"\x90", 0, 1, "x"),
+                                   OSError(5, "Input/output error"), KeyError("xl/workbook.xml")],
+                         ids=["memory", "runtime", "unicode", "io", "key"])
+def test_a_fault_in_any_reader_rejects_that_file_alone_in_a_multi_file_run(wh, files, monkeypatch, reader, fault):
+    """One file of each format in one run; the reader of one format fails in the
+    middle of the run: that file is refused with a Swedish reason, the others load."""
+    from etl import readers
+
+    helpers.write_csv(files / READER_FILES["read_csv_bytes"], SPOR_HEADER, [spor_row(3000 + i) for i in range(6)])
+    (files / READER_FILES["read_xlsx_bytes"]).write_bytes(_xlsx_bytes([spor_row(3100 + i) for i in range(6)]))
+    (files / READER_FILES["read_parquet_bytes"]).write_bytes(_parquet_bytes([spor_row(3200 + i) for i in range(6)]))
+
+    def failing(*args, **kwargs):
+        raise fault
+
+    monkeypatch.setattr(readers, reader, failing)
+    result = helpers.load(wh, files)
+    by = {f.name: f for f in result.files}
+    for name_reader, name in READER_FILES.items():
+        if name_reader == reader:
+            assert by[name].outcome == "rejected", by[name]
+            assert "Traceback" not in by[name].message and type(fault).__name__ not in by[name].message.split("(")[0]
+            assert any(w in by[name].message for w in ("försök igen", "läs in dem", "CSV UTF-8")), by[name].message
+        else:
+            assert (by[name].outcome, by[name].accepted) == ("loaded", 6), (name, by[name].message)
