@@ -23,7 +23,7 @@ dagcomponentfuncs.UnitLink = function (props) {
     }
     var href = props.data.href;
     var refresh = function (event) { event.currentTarget.href = withTableView(href); };
-    return React.createElement(
+    var link = React.createElement(
         'a',
         {
             href: href,
@@ -41,5 +41,13 @@ dagcomponentfuncs.UnitLink = function (props) {
             }
         },
         props.value
+    );
+    if (!props.data.stale) {
+        return link;
+    }
+    /* The reason an inaktuell unit sorts last, in its own cell (not only in a far column). */
+    return React.createElement(
+        'span', null, link, ' ',
+        React.createElement('span', {className: 'lb-stale-badge', title: props.data.stale_tip || ''}, 'inaktuell')
     );
 };

@@ -21,7 +21,7 @@ BASE_CSP = {
     "default-src": "'self'",
     "script-src": ["'self'"],
     "style-src": ["'self'", "'unsafe-inline'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", "blob:"],  # blob: Plotly's "Ladda ner diagram som PNG" draws the image from one
     "font-src": ["'self'", "data:"],
     "connect-src": "'self'",
     "worker-src": ["'self'", "blob:"],

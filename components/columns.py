@@ -65,6 +65,8 @@ def column_defs(columns: Sequence[Column], sort: str | None = None, level: str =
             d.update(_NUMBER_FILTER)
             d["type"] = "rightAligned"
             d["valueFormatter"] = {"function": f"params.data.{col.key}_txt"}
+            # empty and suppressed cells last in both directions, inaktuella units after current ones
+            d["comparator"] = {"function": "lbDecisionOrder"}
             d["minWidth"] = 110
         else:
             d.update(_TEXT_FILTER)
@@ -125,6 +127,7 @@ def grid_rows(rows: Sequence[dict], columns: Sequence[Column], *, level: str, kv
         elif r.get("n_suppressed"):
             row["suppressed_tip"] = WITHHELD_TIP
         if level == "unit":
+            row["stale"] = bool(r.get("inaktuell"))    # sorts after current units; a badge by the name
             if r.get("inaktuell"):
                 row["stale_tip"] = STALE_TIP.format(d=stale_days)
             href = f"/enhet/{quote(row['id'])}"

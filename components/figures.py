@@ -29,13 +29,28 @@ FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"
 #: Bar labels longer than this are shortened on the axis (the hover has them in full).
 LABEL_LIMIT = 34
 
+#: Every figure's config (use :func:`graph`). The mode bar holds one button,
+#: "Ladda ner diagram som PNG" (Plotly's Swedish locale): nothing in it may
+#: reach a cloud service (Plotly's "Share chart…" uploads to cloud.plotly.com),
+#: and zoom is still a drag, reset a double click.
 GRAPH_CONFIG = {
     "locale": "sv",
     "displaylogo": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines"],
+    "modeBarButtons": [["toImage"]],
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "plotlyServerURL": "",
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
+
+
+def graph(id_, figure: dict, **kwargs):
+    """The one way a page draws a figure: dcc.Graph with GRAPH_CONFIG."""
+    from dash import dcc
+
+    return dcc.Graph(id=id_, figure=figure, config=GRAPH_CONFIG, **kwargs)
 
 
 def base_layout(title: str | None = None, height: int = 380) -> dict:

@@ -37,8 +37,7 @@ EH_CASEMIX_TITLE = "eh-casemix-title"
 
 
 def _graph(id_, figure=None, **kwargs):
-    return dcc.Graph(id=id_, figure=figure or figures.empty_figure("Laddar …"), config=figures.GRAPH_CONFIG,
-                     **kwargs)
+    return figures.graph(id_, figure or figures.empty_figure("Laddar …"), **kwargs)
 
 
 def unknown_unit_layout(hsa_id: str | None):
@@ -259,10 +258,10 @@ def update_mix_and_vtd(kva, unit):
     for dimension, part in mix.groupby("dimension", sort=False):
         labels = [case_mix_label(dimension, k) for k in part["kategori"]]
         children.append(html.H3(CASE_MIX_TITLES.get(dimension, dimension), className="h6 mt-2"))
-        children.append(dcc.Graph(
-            figure=figures.share_bar_figure(labels, _plain(part["n"]), _plain(part["andel"]),
-                                            suppress_below=settings.suppress_below),
-            config=figures.GRAPH_CONFIG, id=f"eh-casemix-{dimension}",
+        children.append(figures.graph(
+            f"eh-casemix-{dimension}",
+            figures.share_bar_figure(labels, _plain(part["n"]), _plain(part["andel"]),
+                                     suppress_below=settings.suppress_below),
         ))
     k = settings.suppress_below
     vtd = queries.unit_vtd(wh, hsa_id, kva, k)

@@ -480,3 +480,21 @@ def test_back_to_table_keeps_the_view_and_only_known_parameters():
         assert us.table_view(bad) is None
         assert us.back_to_table(us.table_view(bad), "NFB") == "/?kva=NFB&period=90&level=unit"
     assert us.back_to_table(None, None) == "/"
+
+
+def test_every_figure_is_drawn_through_the_one_offline_config():
+    """No page builds a dcc.Graph of its own: figures.graph() gives each the
+    config whose mode bar holds nothing but the PNG download (no cloud)."""
+    import re
+    from pathlib import Path
+
+    from components import figures
+
+    root = Path(__file__).resolve().parents[1]
+    own = [str(p.relative_to(root)) for folder in ("pages", "components") for p in (root / folder).rglob("*.py")
+           if re.search(r"dcc\.Graph\(", p.read_text(encoding="utf-8")) and p.name != "figures.py"]
+    assert own == []
+    config = figures.graph("x", figures.empty_figure("")).config
+    assert config["modeBarButtons"] == [["toImage"]] and config["displaylogo"] is False
+    assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False
+    assert config["plotlyServerURL"] == "" and config["locale"] == "sv"

@@ -167,10 +167,13 @@ def asa34_counts(wh: Warehouse) -> dict[tuple[str, str, str], tuple[int, int]]:
 
 
 def _sort_key(row: dict):
-    """By median (suppressed rows last), then shown n descending, then name:
-    the order never ranks hidden counts."""
+    """By median with suppressed rows last and, among units, inaktuella after
+    current ones; then shown n descending, then name: the order never ranks
+    hidden counts. The grid's comparator (assets/dashAgGridFunctions.js) keeps
+    the same order in both directions."""
     median = row["median"]
-    return (median is None, median if median is not None else 0.0, -(row["n"] or 0), row["namn"] or "")
+    return (median is None, row.get("inaktuell") is True, median if median is not None else 0.0,
+            -(row["n"] or 0), row["namn"] or "")
 
 
 def _hide_small_counts(stats: list[dict], level: str, k: int) -> None:

@@ -1,0 +1,90 @@
+"""The coordinator's everyday (issue 11) in Chromium: the order that serves the
+decision, no cloud button, counts that include the grid's own filter, and a
+unit page that keeps the context it was opened from.
+
+Every test ends with no console error and no request off 127.0.0.1 (the
+``page`` fixture)."""
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.browser.test_views_browser import GRID, grid_rows, query, wait_rows
+
+pytestmark = pytest.mark.browser
+
+
+def _decision_order_holds(rows: list[dict], field: str, descending: bool) -> None:
+    """Rows with a value first, among them current units before inaktuella, each part in order."""
+    has = [r[field] is not None for r in rows]
+    assert has == sorted(has, reverse=True), f"{field}: tomma celler står inte sist"
+    shown = [r for r in rows if r[field] is not None]
+    stale = [bool(r.get("stale")) for r in shown]
+    assert stale == sorted(stale), f"{field}: inaktuella enheter står före aktuella"
+    for part in (False, True):
+        values = [r[field] for r in shown if bool(r.get("stale")) == part]
+        assert values == sorted(values, reverse=descending), (field, part, values)
+
+
+def _click_header(page, col_id: str) -> None:
+    page.locator(f"{GRID} .ag-header-cell[col-id='{col_id}'] .ag-header-cell-label").click()
+
+
+@pytest.mark.parametrize("field", ["median", "p90", "n", "andel_inom_90"])
+def test_suppressed_and_empty_cells_sort_last_in_both_directions(page, field):
+    page.goto(page.base_url + f"/?kva=NGB&period=90&level=unit&asa=3&sort={field}")
+    rows = wait_rows(page, lambda rs: len(rs) > 3)
+    assert any(r[field] is None for r in rows), "the demo should have suppressed rows for this view"
+    _decision_order_holds(rows, field, descending=False)
+    assert rows[0][field] is not None
+    _click_header(page, field)                      # asc -> desc
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('sort') === '-{field}'")
+    rows = grid_rows(page)
+    _decision_order_holds(rows, field, descending=True)
+    assert rows[0][field] is not None
+
+
+def test_an_inaktuell_unit_sorts_after_current_ones_and_says_so_by_its_name(page):
+    page.goto(page.base_url + "/?kva=JAB&period=365&level=unit")     # a unit stopped operating in August
+    rows = wait_rows(page)
+    stale = [r for r in rows if r.get("stale")]
+    assert stale, "the small demo has units that stopped reporting"
+    _decision_order_holds(rows, "median", descending=False)   # the server's order, no sort chosen
+    row_index = next(i for i, r in enumerate(grid_rows(page)) if r.get("stale"))
+    page.evaluate("(i) => window.dash_ag_grid.getApi('jf-grid').ensureIndexVisible(i)", row_index)
+    badge = page.locator(f"{GRID} .ag-row[row-index='{row_index}'] [col-id='namn'] .lb-stale-badge")
+    badge.wait_for()
+    assert badge.inner_text() == "inaktuell" and "inga operationer" in badge.get_attribute("title").lower()
+
+
+def test_no_chart_offers_a_cloud_and_no_button_leaves_this_host(page):
+    page.goto(page.base_url + "/?kva=NGB&period=365&level=unit")
+    wait_rows(page)
+    page.locator(f"{GRID} .ag-row[row-index='0'] a.lb-unit-link").click()
+    page.wait_for_url(re.compile(r"/enhet/"))
+    page.locator("#eh-trend .js-plotly-plot").wait_for()
+    page.recorder.dash_idle()
+    plots = page.locator(".js-plotly-plot")
+    assert plots.count() >= 2
+    opened = []
+    page.context.on("page", lambda p: opened.append(p.url))
+    titles = set()
+    for i in range(plots.count()):
+        plot = plots.nth(i)
+        plot.scroll_into_view_if_needed()
+        plot.hover()
+        buttons = plot.locator(".modebar-btn")
+        for j in range(buttons.count()):
+            button = buttons.nth(j)
+            titles.add(button.get_attribute("data-title"))
+            with page.expect_download() as download:
+                button.click()
+            assert download.value.suggested_filename.endswith(".png")
+    assert titles == {"Ladda ner diagram som PNG"}, titles
+    assert not page.locator(".plotly-cloud-dialog, [class*=cloud]").count()
+    assert opened == [], f"popup: {opened}"
+    page.wait_for_timeout(300)
+    assert page.recorder.off_host() == []
