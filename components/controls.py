@@ -1,9 +1,8 @@
 """Pure builders for the Jämför enheter controls and texts (no warehouse access)."""
 from __future__ import annotations
 
-import unicodedata
-
 from common import format as fmt
+from common.text import fold
 from data import vocabulary as vocab
 
 PERIOD_OPTIONS = [{"label": f"{p} dagar", "value": p} for p in vocab.PERIODS]
@@ -12,18 +11,20 @@ ASA_OPTIONS = [{"label": f"ASA {a}", "value": a} for a in vocab.ASA_CLASSES]
 PRIO_OPTIONS = [{"label": vocab.PRIO_LABELS[p], "value": p} for p in vocab.PRIO_CATEGORIES]
 
 
-def fold(text: str) -> str:
-    """Lower case without accents, for client-side matching of "kna" to "knä"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", (text or "").lower())
-                   if not unicodedata.combining(c))
+
+
+NO_DATA_MARK = " · inga data inlästa"
 
 
 def kva_option(kod: str, titel: str | None, source: str, *, hit: str | None = None,
-               query: str = "") -> dict:
-    """One dropdown option for a KVÅ group; ``hit`` names a matching 5-character code."""
+               query: str = "", has_data: bool = True) -> dict:
+    """One dropdown option for a KVÅ group; ``hit`` names a matching 5-character
+    code; a group without operations in the loaded snapshot says so."""
     label = f"{kod} – {titel or 'okänd titel'} ({vocab.source_short(source)})"
     if hit:
         label += f" · träff: {hit}"
+    if not has_data:
+        label += NO_DATA_MARK
     # The dropdown also filters on the client: "search" holds the label, its
     # accent-free form and the query that found it, so every server hit stays visible.
     search = " ".join(x for x in (label, fold(label), query) if x)
@@ -39,11 +40,13 @@ def kva_options_from_search(results: list[dict], query: str = "",
         group = r.get("grupp") or r["kod"][:3]
         if group in seen:
             continue
+        has_data = r.get("har_data", True)
         if r.get("ar_grupp"):
-            seen[group] = kva_option(group, r.get("titel"), r.get("kalla", ""), query=query)
+            seen[group] = kva_option(group, r.get("titel"), r.get("kalla", ""), query=query, has_data=has_data)
         else:
             seen[group] = kva_option(group, group_titles.get(group), r.get("kalla", ""),
-                                     hit=f"{r['kod']} {r.get('titel') or ''}".strip(), query=query)
+                                     hit=f"{r['kod']} {r.get('titel') or ''}".strip(), query=query,
+                                     has_data=has_data)
     return list(seen.values())
 
 

@@ -6,7 +6,7 @@ constants are data/vocabulary.py, the parameters data/params.py.
 from __future__ import annotations
 
 from data.params import NO_FILTERS, FilterNotApplicable, Filters, ParamError  # noqa: F401
-from data.questions.catalogue import _fold, kva_search, meta, towns  # noqa: F401
+from data.questions.catalogue import kva_search, meta, towns  # noqa: F401
 from data.questions.lookups import (QueryError, data_date, data_dates, group_titles,  # noqa: F401
                                     groups_with_data, has_trend_summary, is_demo, json_safe, known_group,
                                     kva_title, latest_operations, normalise_kva, per_snapshot, records,

@@ -52,6 +52,14 @@ def kva_groups() -> dict[str, str]:
 
 
 @functools.cache
+def kva_search_terms() -> dict[str, tuple[str, ...]]:
+    """Everyday words per KVÅ group for the search ("knäprotes", "ljumske",
+    "galla", "halsmandlar"), from kva_sokord.csv (grupp;sokord, terms separated by |)."""
+    return {r["grupp"]: tuple(t.strip() for t in r["sokord"].split("|") if t.strip())
+            for r in _read("kva_sokord.csv")}
+
+
+@functools.cache
 def kva_codes() -> dict[str, str]:
     """Built-in 5-character KVÅ codes: code -> Swedish title (may be empty)."""
     path = REFERENCE_DIR / "kva_koder.csv"

@@ -32,7 +32,8 @@ HIDDEN = {"display": "none"}
 DROPDOWN_LABELS = {
     "select_all": "Välj alla", "deselect_all": "Avmarkera alla", "selected_count": "{num_selected} valda",
     "search": "Sök", "clear_search": "Rensa sökningen", "clear_selection": "Rensa valet",
-    "no_options_found": "Inga träffar – skriv minst två tecken",
+    "no_options_found": "Inga träffar – pröva ett annat ord (t.ex. knä, höft, gråstarr, bråck) "
+                        "eller en KVÅ-kod (t.ex. NGB)",
 }
 SHOWN: dict = {}
 
@@ -145,7 +146,8 @@ def layout(**query):
     titles = queries.group_titles(wh)
     kva_options = []
     if state.kva:
-        kva_options = [ctl.kva_option(state.kva, titles.get(state.kva), queries.source_for(state.kva))]
+        kva_options = [ctl.kva_option(state.kva, titles.get(state.kva), queries.source_for(state.kva),
+                                      has_data=state.kva in queries.groups_with_data(wh))]
     source = queries.source_for(state.kva) if state.kva else None
     state = us.for_source(state, source) if source else state
     towns = queries.towns(wh)

@@ -429,6 +429,9 @@ def test_kva_options_one_per_group_and_match_accent_free_typing():
     assert opts[0]["label"] == "NGB – Primär protes i knäled (SPOR)"
     assert "primar protes i knaled" in opts[0]["search"] and "kna" in opts[0]["search"]
     assert "träff: NGC09 Knäplastik" in opts[1]["label"] and "Ledplastik knä" in opts[1]["label"]
+    assert "inga data" not in opts[0]["label"]
+    empty = ctl.kva_options_from_search([{**results[0], "har_data": False}], "kna")
+    assert empty[0]["label"] == "NGB – Primär protes i knäled (SPOR) · inga data inlästa"
 
 
 def test_control_texts():

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from common.text import fold
 from data import queries as Q
+from data import reference
 from data.warehouse import Warehouse
 from tests.factories import build_warehouse, random_dataset
 
@@ -536,7 +538,8 @@ def test_kva_search_puts_groups_before_codes(tmp_path):
     codes = [h for h in hits if not h["ar_grupp"]]
     assert {"NGB19", "NGB49"} <= {h["kod"] for h in codes}
     assert all(h["grupp"] == h["kod"][:3] and h["kalla"] == "spor" for h in codes)
-    assert all("kna" in Q._fold(h["titel"]) for h in hits)
+    terms = reference.kva_search_terms()
+    assert all("kna" in fold(" ".join((h["titel"], *terms.get(h["kod"], ())))) for h in hits)
     assert Q.kva_search(wh, "NGB19")[0]["kod"] == "NGB19"
 
 

@@ -3,11 +3,10 @@ the unit catalogue."""
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 import pandas as pd
 
-from data import reference
+from data import reference, search
 from data.context import cached
 from data.questions.lookups import groups_with_data, is_demo, per_snapshot, to_date
 from data.warehouse import Warehouse
@@ -58,57 +57,35 @@ def current_meta() -> dict | None:
         return None
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents (å -> a, ä -> a, ö -> o, é -> e)."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+@per_snapshot
+def _search_index(wh: Warehouse) -> tuple:
+    """The search index of the loaded catalogue (groups with their everyday
+    terms, and the 5-character codes), built once per snapshot."""
+    groups = dict(reference.kva_groups())
+    codes = dict(reference.kva_codes())
+    for kod, titel, ar_grupp in wh.rows("SELECT kod, titel, ar_grupp FROM kva"):
+        (groups if ar_grupp else codes)[kod] = titel or (groups if ar_grupp else codes).get(kod) or ""
+    return search.build_index(groups, codes, reference.kva_search_terms())
 
 
 @cached
 def kva_search(wh: Warehouse, q: str, limit: int = 20) -> list[dict]:
-    """Catalogue search: free text over Swedish titles (case- and accent-insensitive:
-    "kna" finds "knä") or a group/code prefix ("NGB", "ngb1"). Groups first, then
-    exact code, then groups with data; each result: kod, titel, ar_grupp, grupp,
+    """Catalogue search (data/search.py): everyday words, word parts, a missing
+    å/ä/ö and one typo, or a code prefix ("NGB", "ngb1"); best match first,
+    then the group's national volume. Each result: kod, titel, ar_grupp, grupp,
     kalla, har_data (counted operations of its group stored)."""
     q = (q or "").strip()
     if not q:
         return []
-    tokens = [_fold(t) for t in q.split() if t]
-    conds, params = [], {}
-    for i, tok in enumerate(tokens):
-        params[f"t{i}"] = tok
-        conds.append(
-            f"(contains(strip_accents(lower(titel)), $t{i}) OR starts_with(lower(kod), $t{i}))"
-        )
-    rows = wh.rows(
-        f"SELECT kod, titel, ar_grupp FROM kva WHERE {' AND '.join(conds)}", params
-    )
-    # Built-in groups missing from the warehouse catalogue still count.
-    seen = {r[0] for r in rows}
-    for kod, titel in reference.kva_groups().items():
-        if kod not in seen and all(t in _fold(titel) or kod.lower().startswith(t) for t in tokens):
-            rows.append((kod, titel, True))
     with_data = groups_with_data(wh)
-    exact = q.upper()
-    first = tokens[0] if tokens else ""
     results = []
-    for kod, titel, ar_grupp in rows:
-        grupp = kod[:3]
+    for entry, _level in search.search(_search_index(wh), q, with_data)[: max(0, int(limit))]:
+        grupp = entry.kod[:3]
         results.append({
-            "kod": kod, "titel": titel, "ar_grupp": bool(ar_grupp), "grupp": grupp,
+            "kod": entry.kod, "titel": entry.titel, "ar_grupp": entry.ar_grupp, "grupp": grupp,
             "kalla": reference.source_for_group(grupp), "har_data": grupp in with_data,
         })
-
-    def rank(r):
-        folded = _fold(r["titel"] or "")
-        pos = folded.find(first)
-        return (
-            not r["ar_grupp"], r["kod"] != exact, not r["har_data"],
-            pos if pos >= 0 else 999, r["titel"] or "", r["kod"],
-        )
-
-    results.sort(key=rank)
-    return results[: max(0, int(limit))]
-
+    return results
 
 
 @cached
