@@ -68,3 +68,10 @@ def hem_options(regions: dict[str, str], towns: list[str], keep: str | None = No
 def count_text(n_rows: int, level: str) -> str:
     noun = ("enhet", "enheter") if level == "unit" else ("region", "regioner")
     return f"{fmt.fmt_int(n_rows)} {noun[0] if n_rows == 1 else noun[1]}"
+
+
+def shown_count_text(shown: int, total: int, level: str) -> str:
+    """ "24 enheter", or "1 av 24 enheter" when the grid's column filter hides rows."""
+    if shown == total:
+        return count_text(total, level)
+    return f"{fmt.fmt_int(shown)} av {count_text(total, level)}"

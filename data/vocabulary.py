@@ -90,6 +90,51 @@ def filters_text(filters) -> str:
     return "; ".join(parts) if parts else "inga filter"
 
 
+#: AG Grid's filter types in words (agTextColumnFilter, agNumberColumnFilter).
+GRID_FILTER_WORDS = {
+    "equals": "är", "notEqual": "är inte", "contains": "innehåller", "notContains": "innehåller inte",
+    "startsWith": "börjar med", "endsWith": "slutar med", "lessThan": "<", "lessThanOrEqual": "≤",
+    "greaterThan": ">", "greaterThanOrEqual": "≥", "blank": "är tom", "notBlank": "är inte tom",
+}
+
+
+def _grid_value(value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        from common.format import fmt_number
+
+        text = fmt_number(value, 2)
+        return text.rstrip("0").rstrip(",") if "," in text else text
+    return f"”{value}”"
+
+
+def _one_grid_condition(cond: dict) -> str | None:
+    kind = cond.get("type")
+    if kind == "inRange":
+        return f"{_grid_value(cond.get('filter'))}–{_grid_value(cond.get('filterTo'))}"
+    words = GRID_FILTER_WORDS.get(kind)
+    if words is None:
+        return None
+    if kind in ("blank", "notBlank"):
+        return words
+    return f"{words} {_grid_value(cond.get('filter'))}"
+
+
+def grid_filter_text(filter_model: dict | None, headers: dict[str, str]) -> str | None:
+    """The grid's own column filters in words, for the line above the table:
+    "Region innehåller ”Kron”; Median (dagar) < 100" (None without any)."""
+    parts = []
+    for col_id, model in (filter_model or {}).items():
+        if not isinstance(model, dict):
+            continue
+        conds = model.get("conditions") if isinstance(model.get("conditions"), list) else [model]
+        texts = [t for t in (_one_grid_condition(c) for c in conds if isinstance(c, dict)) if t]
+        if not texts:
+            continue
+        joiner = " eller " if str(model.get("operator", "")).upper() == "OR" else " och "
+        parts.append(f"{headers.get(col_id, col_id)} {joiner.join(texts)}")
+    return "; ".join(parts) or None
+
+
 def window_text(data_date: dt.date | None, period: int) -> str:
     """ "operationer 2026-08-23 – 2026-11-20 (senaste 90 dagarna)"."""
     if data_date is None:

@@ -264,7 +264,8 @@ def layout(**query):
             html.Div(
                 [
                     html.Div(
-                        [html.Div(id=ids.JF_SOURCE, className="lb-source"),
+                        [html.Div([html.Div(id=ids.JF_SOURCE, className="lb-source"),
+                                   html.Div(id=ids.JF_GRID_FILTER, className="lb-source")]),
                          html.Div([html.Span(id=ids.JF_COUNT, className="me-3 lb-source"), downloads],
                                   className="d-flex align-items-center")],
                         className="d-flex justify-content-between align-items-center flex-wrap gap-2 mb-2",
@@ -361,14 +362,64 @@ def update_table(kva, period, level, asa, prio, narkos, hem, url_state, current_
                        "När källans filer har lästs in visas enheterna här."),
                 SHOWN, HIDDEN, spor_style, ncr_style)
     if not data["rows"]:
-        what = "Inga enheter" if state.level == "unit" else "Inga regioner"
         return ([], defs, source_text, ctl.count_text(0, state.level),
-                _empty(f"{what} har operationer i {state.kva} under {fmt.period_label(state.period)} "
-                       "med de valda filtren.",
-                       "Välj ett längre tidsfönster eller färre filter."),
-                SHOWN, HIDDEN, spor_style, ncr_style)
+                _empty(*why_empty(wh, state, result)), SHOWN, HIDDEN, spor_style, ncr_style)
     return (data["rows"], defs, source_text, ctl.count_text(len(data["rows"]), state.level),
             "", HIDDEN, SHOWN, spor_style, ncr_style)
+
+
+def why_empty(wh, state: us.ViewState, result) -> tuple[str, str]:
+    """(what, what to do) for a table without rows: the group has no counted
+    operation at all, or none in this window, or none with these filters."""
+    kva, label = state.kva, fmt.period_label(state.period)
+    if kva not in queries.groups_with_data(wh):
+        return (f"Det finns inga operationer i {kva} i de inlästa uppgifterna.",
+                f"Ingen enhet har rapporterat {kva} till {vocab.source_label(result.source)}. "
+                "Välj en annan åtgärd; grupper utan data är märkta ”inga data inlästa” i sökningen.")
+    what = "Inga enheter" if state.level == "unit" else "Inga regioner"
+    if result.filters.active:
+        unfiltered = waits.waits_table(wh, kva, state.period, state.level, None,
+                                       suppress_below=_suppress_below(), stale_days=_stale_days())
+        if unfiltered.row_records:
+            return (f"{what} har operationer i {kva} under {label} med filtren "
+                    f"{vocab.filters_text(result.filters)}.",
+                    f"Utan filter finns {ctl.count_text(len(unfiltered.row_records), state.level)}: "
+                    "ta bort eller ändra ett filter.")
+    longest = max(vocab.PERIODS)
+    if state.period < longest:
+        longer = waits.waits_table(wh, kva, longest, state.level, result.filters,
+                                   suppress_below=_suppress_below(), stale_days=_stale_days())
+        if longer.row_records:
+            return (f"{what} har operationer i {kva} under {label} före datadatum.",
+                    f"Under {fmt.period_label(longest)} finns "
+                    f"{ctl.count_text(len(longer.row_records), state.level)}: välj ett längre tidsfönster.")
+    return (f"{what} har operationer i {kva} under {fmt.period_label(longest)} före datadatum"
+            + (f" med filtren {vocab.filters_text(result.filters)}." if result.filters.active else "."),
+            "Gruppens operationer i de inlästa uppgifterna är äldre än så.")
+
+
+@callback(
+    Output(ids.JF_COUNT, "children", allow_duplicate=True),
+    Output(ids.JF_GRID_FILTER, "children"),
+    Input(ids.JF_GRID, "virtualRowData"),
+    Input(ids.JF_GRID, "filterModel"),
+    State(ids.JF_GRID, "rowData"),
+    State(ids.JF_GRID, "columnDefs"),
+    State(ids.JF_LEVEL, "value"),
+    prevent_initial_call=True,
+)
+def count_shown(virtual_rows, filter_model, all_rows, column_defs, level):
+    """The row count and the filter line tell the truth about the view: the
+    grid's own column filters included ("1 av 24 enheter")."""
+    total = len(all_rows or [])
+    shown = len(virtual_rows) if isinstance(virtual_rows, list) else total
+    headers = {d.get("colId") or d.get("field"): d.get("headerName") for d in (column_defs or [])
+               if isinstance(d, dict)}
+    described = vocab.grid_filter_text(filter_model if isinstance(filter_model, dict) else None, headers)
+    line = f"i tabellen: {described}" if described else ""
+    if not total:
+        return dash.no_update, line
+    return ctl.shown_count_text(shown, total, us.parse_level(level)), line
 
 
 @callback(

@@ -88,3 +88,30 @@ def test_no_chart_offers_a_cloud_and_no_button_leaves_this_host(page):
     assert opened == [], f"popup: {opened}"
     page.wait_for_timeout(300)
     assert page.recorder.off_host() == []
+
+
+def test_the_count_and_the_filter_line_include_the_grids_column_filter(page):
+    grid_filter = {"region_namn": {"filterType": "text", "type": "contains", "filter": "Kronoberg"}}
+    page.goto(page.base_url + "/?kva=NGB&period=90&level=unit&filter="
+              + json.dumps(grid_filter, separators=(",", ":")))
+    rows = wait_rows(page, lambda rs: rs and all(r["region_namn"] == "Kronoberg" for r in rs))
+    total = page.evaluate("() => window.dash_ag_grid.getApi('jf-grid').getGridOption('rowData').length")
+    assert 0 < len(rows) < total
+    unit = "enhet" if total == 1 else "enheter"
+    page.wait_for_function("(t) => document.querySelector('#jf-count').innerText === t",
+                           arg=f"{len(rows)} av {total} {unit}")
+    assert page.locator("#jf-grid-filter").inner_text() == "i tabellen: Region innehåller ”Kronoberg”"
+    # Clearing the grid filter brings the whole count back.
+    page.evaluate("() => window.dash_ag_grid.getApi('jf-grid').setFilterModel(null)")
+    page.wait_for_function("(t) => document.querySelector('#jf-count').innerText === t", arg=f"{total} {unit}")
+    assert page.locator("#jf-grid-filter").inner_text() == ""
+    assert "filter" not in query(page)
+
+
+def test_a_group_without_data_says_so(page):
+    page.goto(page.base_url + "/?kva=FMD&period=365&level=unit")
+    alert = page.locator("#jf-empty")
+    alert.wait_for()
+    page.wait_for_function("() => document.querySelector('#jf-empty').innerText.includes('FMD')")
+    text = alert.inner_text()
+    assert "Det finns inga operationer i FMD" in text and "färre filter" not in text
