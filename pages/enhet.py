@@ -24,16 +24,31 @@ from components import ids
 from components import url_state as us
 from data import queries
 from data.context import get_settings, get_warehouse
+from data.params import Filters
+from data.tables import WITHHELD
+from data.vocabulary import DEFAULT_PERIOD
 from data.warehouse import NoData
 
-dash.register_page(__name__, path_template="/enhet/<hsa_id>", name="Enhet",
-                   title="Enhet – Nationell lägesbild", order=1)
+
+
+def page_title(hsa_id: str | None = None, **_) -> str:
+    """The browser tab names the unit ("Ortopedkliniken, Solna – Nationell lägesbild")."""
+    try:
+        wh = get_warehouse()
+        info = queries.unit_info(wh, hsa_id or "", stale_days=get_settings().stale_days) if wh.has_data else None
+    except Exception:  # noqa: BLE001 - a title never takes the page down (no data, damaged snapshot)
+        info = None
+    return f"{info['namn'] if info else 'Enhet'} – Nationell lägesbild"
+
+
+dash.register_page(__name__, path_template="/enhet/<hsa_id>", name="Enhet", title=page_title, order=1)
 
 EH_HSA = "eh-hsa"
 EH_STATE = "eh-state"
 EH_TREND_SOURCE = "eh-trend-source"
 EH_VTD_KPI = "eh-vtd-kpi"
 EH_CASEMIX_TITLE = "eh-casemix-title"
+EH_HEADLINE = "eh-headline"
 
 
 def _graph(id_, figure=None, **kwargs):
@@ -142,6 +157,7 @@ def layout(hsa_id: str | None = None, **query):
                                          searchable=True, placeholder="Välj KVÅ-grupp"),
                         ], lg=6),
                     ),
+                    html.Div(id=EH_HEADLINE, className="mt-3", role="status"),
                     html.H2("Väntetid per månad, senaste 18 månaderna", className="h5 mt-3"),
                     html.Div(id=EH_TREND_SOURCE, className="lb-source"),
                     _graph(ids.EH_TREND),
@@ -173,34 +189,93 @@ def layout(hsa_id: str | None = None, **query):
     )
 
 
+def context_of(unit: dict, kva: str) -> tuple[int, Filters]:
+    """(window, filters) of the table view the page was opened from, for this
+    group's source (an ASA filter does not apply to a cataract group); 90
+    days and no filters when opened otherwise."""
+    came_from = us.table_view(unit.get("fran"))
+    if came_from is None:
+        return DEFAULT_PERIOD, Filters()
+    state = us.for_source(came_from, queries.source_for(kva))
+    return state.period, state.filters.for_source(queries.source_for(kva))
+
+
+def headline(wh, unit: dict, kva: str, period: int, filters, settings) -> list:
+    """The unit's figures for the window and filters the coordinator came with:
+    n, median, p90, share within 90 days, and how fresh they are."""
+    result = queries.waits_table(wh, kva, period, "unit", filters, suppress_below=settings.suppress_below,
+                           stale_days=settings.stale_days)
+    row = next((r for r in result.row_records if str(r["id"]) == unit["id"]), None)
+    where = (f"{kva}, {fmt.period_label(period)} före datadatum {fmt.data_date_text(result.data_date)}; "
+             f"filter: {vocab.filters_text(filters)}"
+             + (" (som i tabellen)" if unit.get("fran") else ""))
+    if row is None:
+        figures_ = [html.P(f"Enheten har inga operationer i {kva} under {fmt.period_label(period)} "
+                           "med de här filtren.", className="fw-semibold mb-1")]
+    elif row["suppressed"]:
+        figures_ = [html.P(f"Färre än {settings.suppress_below} operationer: statistiken visas inte, för att "
+                           "skydda patienternas anonymitet.", className="fw-semibold mb-1")]
+    else:
+        kpis = [("Median", f"{fmt.fmt_days(row['median'])} dagar"),
+                ("90:e percentil", f"{fmt.fmt_days(row['p90'])} dagar"),
+                ("Inom 90 dagar", cols_share(row)),
+                ("Operationer", WITHHELD if row.get("n_suppressed") else fmt.fmt_int(row["n"]))]
+        figures_ = [html.Dl(sum(([html.Dt(k), html.Dd(v, className="fs-5 fw-semibold mb-0")] for k, v in kpis), []),
+                            className="lb-kpis mb-1")]
+    fresh = ("inaktuell: inga operationer de senaste "
+             f"{settings.stale_days} dagarna före datadatum" if row and row.get("inaktuell")
+             else "aktuell") if row else None
+    note = where + (f" · senaste operation {fmt.fmt_date(row['senaste_operation'])} – {fresh}" if row else "")
+    return figures_ + [html.P(note, className="lb-source mb-0")]
+
+
+def cols_share(row: dict) -> str:
+    return WITHHELD if row.get("n_suppressed") else fmt.fmt_share(row["andel_inom_90"])
+
+
+def same_months(a: list[dict], b: list[dict]) -> bool:
+    """The region's line would be the unit's own (it is the region's only unit with the group)."""
+    keys = ("n", "median", "p90")
+    return len(a) == len(b) and all(all(x.get(k) == y.get(k) for k in keys) for x, y in zip(a, b))
+
+
 @callback(
     Output(ids.EH_TREND, "figure"),
     Output(EH_TREND_SOURCE, "children"),
     Output(EH_STATE, "data"),
+    Output(EH_HEADLINE, "children"),
     Input(ids.EH_KVA, "value"),
     State(EH_HSA, "data"),
 )
 def update_trend(kva, unit):
-    """The unit's 18-month trend for the group against its region and the nation."""
+    """The unit's 18-month trend for the group against its region and the
+    nation, with the filters of the table view it was opened from, and the
+    headline figures of that view's window."""
     if not kva or not unit:
-        return figures.empty_figure("Enheten har inga operationer att visa."), "", dash.no_update
+        return figures.empty_figure("Enheten har inga operationer att visa."), "", dash.no_update, ""
     wh = get_warehouse()
     settings = get_settings()
     hsa_id, region_kod = unit["id"], unit["region_kod"]
     region_label = f"Region {unit.get('region_namn') or region_kod}"
     k = settings.suppress_below
+    period, filters = context_of(unit, kva)
     # One scan for the three scopes (the API's /trend answers one scope at a time).
-    own, region, nation = queries.unit_trends(wh, kva, hsa_id, region_kod, suppress_below=k)
-    fig = figures.trend_figure(own.month_records, nation.month_records, region.month_records if region else None,
+    own, region, nation = queries.unit_trends(wh, kva, hsa_id, region_kod, suppress_below=k, filters=filters)
+    region_months = region.month_records if region else None
+    alone = region_months is not None and same_months(own.month_records, region_months)
+    fig = figures.trend_figure(own.month_records, nation.month_records, None if alone else region_months,
                                unit_label="Enheten", region_label=region_label, suppress_below=k)
     shown = [m["n"] for m in own.month_records if m["n"] is not None]
     hidden = sum(1 for m in own.month_records if m["n"] is None)
     # The total holds only the months shown, so it cannot give a hidden month away.
     text = (f"{kva} – {own.titel or ''} · {vocab.source_line(own.source, own.data_date)} · "
+            f"filter: {vocab.filters_text(filters)} · "
             f"{fmt.fmt_int(sum(shown))} operationer under de månader som visas"
             + (f" ({hidden} månader med färre än {k} operationer visas utan antal, median och percentil)."
-               if hidden else "."))
-    return fig, text, f"?kva={quote(kva)}" + (f"&fran={quote(unit['fran'], safe='')}" if unit.get("fran") else "")
+               if hidden else ".")
+            + (f" {region_label} visas inte som egen linje: enheten är regionens enda med {kva}." if alone else ""))
+    state = f"?kva={quote(kva)}" + (f"&fran={quote(unit['fran'], safe='')}" if unit.get("fran") else "")
+    return fig, text, state, headline(wh, unit, kva, period, filters, settings)
 
 
 clientside_callback(

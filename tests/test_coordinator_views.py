@@ -83,3 +83,16 @@ def test_the_count_and_the_filter_line_include_the_grids_column_filter(client, a
 ])
 def test_grid_filter_in_words(model, expected):
     assert vocab.grid_filter_text(model, {"ort": "Ort"}) == expected
+
+
+def test_the_region_line_is_not_drawn_when_it_is_the_units_own(client, app):
+    """U[0] is the only unit of its region with NGB: its region's line would be its own."""
+    answer = dash_calls.call(client, app, "eh-trend.figure", {
+        "eh-kva.value": "NGB", "eh-hsa.data": {"id": U[0], "region_kod": "01", "region_namn": "Stockholm",
+                                               "fran": "kva=NGB&period=365&asa=2"}})
+    names = [t.get("name") for t in answer["eh-trend"]["figure"]["data"]]
+    assert not any("Region" in (n or "") for n in names), names
+    caption = answer["eh-trend-source"]["children"]
+    assert "Region Stockholm visas inte som egen linje" in caption and "filter: ASA 2" in caption
+    headline = str(answer["eh-headline"]["children"])
+    assert "NGB, senaste 365 dagarna" in headline and "filter: ASA 2 (som i tabellen)" in headline

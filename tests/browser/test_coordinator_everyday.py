@@ -115,3 +115,21 @@ def test_a_group_without_data_says_so(page):
     page.wait_for_function("() => document.querySelector('#jf-empty').innerText.includes('FMD')")
     text = alert.inner_text()
     assert "Det finns inga operationer i FMD" in text and "färre filter" not in text
+
+
+def test_the_unit_page_keeps_the_window_and_filters_it_was_opened_with(page):
+    page.goto(page.base_url + "/?kva=NGB&period=90&level=unit&asa=3&sort=median")
+    rows = wait_rows(page, lambda rs: len(rs) > 3)
+    first = rows[0]
+    assert first["median"] is not None
+    page.locator(f"{GRID} .ag-row[row-index='0'] a.lb-unit-link").click()
+    page.wait_for_url(re.compile(r"/enhet/"))
+    headline = page.locator("#eh-headline")
+    headline.locator("dl").wait_for()
+    text = headline.inner_text()
+    assert f"{first['median_txt']} dagar" in text and first["p90_txt"] in text
+    assert first["n_txt"] in text and first["andel_inom_90_txt"] in text
+    assert "NGB, senaste 90 dagarna" in text and "filter: ASA 3 (som i tabellen)" in text
+    page.wait_for_function("(name) => document.title.startsWith(name)", arg=first["namn"])
+    assert page.title() == f"{first['namn']} – Nationell lägesbild"
+    assert "filter: ASA 3" in page.locator("#eh-trend-source").inner_text()
