@@ -33,7 +33,7 @@ test-venv: $(VENV)/.test-installed
 ## Serve the app on http://$(HOST):$(PORT); generates and loads the small demo delivery when no data is loaded.
 run: venv
 	$(PY) -m etl bootstrap
-	$(PY) -m auth.devinfo
+	$(PY) -m auth.devinfo --host $(HOST) --port $(PORT)
 	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) "app:create_app()"
 
 ## Run every test (unit, integration, browser in Debian's Chromium).

@@ -135,4 +135,6 @@ def _dev_secret(settings: Settings) -> str:
 if __name__ == "__main__":
     _app = create_app()
     warm_up(_app)
-    _app.run(host="127.0.0.1", port=8050, debug=False)
+    import os
+
+    _app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT") or 8050), debug=False)

@@ -11,6 +11,9 @@ from flask.cli import AppGroup
 
 from auth import audit, devusers, roles
 from common import format as fmt
+from common.cli_sv import install_click
+
+install_click()  # click's "Usage:", "Options", "Missing argument" ... in Swedish
 
 users_cli = AppGroup("users", help="Roller (per HSA-id) och lokala utvecklarkonton.")
 
@@ -34,8 +37,8 @@ def _operator() -> str:
 
 
 @users_cli.command("grant", help="Tilldela en roll: users grant SE2321000016-ABC1 admin")
-@click.argument("hsa_id")
-@click.argument("role")
+@click.argument("hsa_id", metavar="HSA_ID")
+@click.argument("role", metavar="ROLL")
 def grant_cmd(hsa_id: str, role: str):
     try:
         added = roles.grant(_db(), hsa_id, role, by=_operator())
@@ -50,8 +53,8 @@ def grant_cmd(hsa_id: str, role: str):
 
 
 @users_cli.command("revoke", help="Återkalla en roll: users revoke SE2321000016-ABC1 admin")
-@click.argument("hsa_id")
-@click.argument("role")
+@click.argument("hsa_id", metavar="HSA_ID")
+@click.argument("role", metavar="ROLL")
 def revoke_cmd(hsa_id: str, role: str):
     try:
         removed = roles.revoke(_db(), hsa_id, role)
@@ -80,7 +83,7 @@ def list_cmd():
 
 
 @users_cli.command("dev-add", help="Skapa eller byt lösenord för ett lokalt utvecklarkonto (endast dev-läge).")
-@click.argument("username")
+@click.argument("username", metavar="ANVÄNDARNAMN")
 @click.option("--password-stdin", is_flag=True, help="Läs lösenordet från standard in.")
 @click.option("--name", default=None, help="Namn som visas.")
 def dev_add_cmd(username: str, password_stdin: bool, name: str | None):
@@ -99,7 +102,7 @@ def dev_add_cmd(username: str, password_stdin: bool, name: str | None):
 
 
 @users_cli.command("revoke-sessions", help="Avsluta alla sessioner för en person: users revoke-sessions SE2321000016-ABC1")
-@click.argument("hsa_id")
+@click.argument("hsa_id", metavar="HSA_ID")
 def revoke_sessions_cmd(hsa_id: str):
     from auth import sessions
 
@@ -107,3 +110,10 @@ def revoke_sessions_cmd(hsa_id: str):
     audit.record(_db(), "sessions_revoked", actor=_operator(), actor_name=_operator(), subject=hsa_id,
                  detail=f"{ended} sessioner avslutade", path="cli")
     click.echo(f"{ended} öppna sessioner för {hsa_id} är avslutade på alla servrar.")
+
+
+# The usage lines in Swedish too ("flask users grant [FLAGGOR] HSA_ID ROLL").
+users_cli.options_metavar = "[FLAGGOR]"
+users_cli.subcommand_metavar = "KOMMANDO [ARGUMENT]..."
+for _command in users_cli.commands.values():
+    _command.options_metavar = "[FLAGGOR]"

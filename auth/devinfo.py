@@ -48,17 +48,33 @@ def ensure_dev_account(settings, db) -> tuple[str, str, str]:
     return DEV_USERNAME, password, hsa_id
 
 
+def _parser():
+    import argparse
+
+    from common.cli_sv import install_argparse
+
+    install_argparse()
+    parser = argparse.ArgumentParser(prog="python -m auth.devinfo",
+                                     description="Hur man loggar in lokalt (körs av make run).")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"),
+                        help="adressen servern lyssnar på (standard 127.0.0.1, eller HOST)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8050),
+                        help="porten servern lyssnar på (standard 8050, eller PORT)")
+    return parser
+
+
 def main(argv=None) -> int:
     from auth.db import open_db
     from config.settings import SettingsError, load_settings
+
+    args = _parser().parse_args(argv)
 
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"Fel i inställningarna: {exc}", file=sys.stderr)
         return 2
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = os.environ.get("PORT", "8050")
+    host, port = args.host, args.port
     if settings.auth_mode == "dev":
         db = open_db(settings)
         try:

@@ -36,24 +36,31 @@ def _date(value: str) -> dt.date:
 
 
 class SwedishParser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own messages are English; say what to do in Swedish
+    """argparse in Swedish (common/cli_sv.py) with what to do after an error."""
+
+    def error(self, message):
         self.print_usage(sys.stderr)
-        _err(f"Fel i kommandoraden: {message}. Se `python -m etl {self.prog.split()[-1]} --help`.")
+        _err(f"Fel i kommandoraden: {message}. Se `{self.prog} --help`.")
         sys.exit(EXIT_REJECTED)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from common.cli_sv import install_argparse
+
+    install_argparse()
     parser = SwedishParser(prog="python -m etl", description="Inläsning av registerextrakt till lägesbildens lager.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=SwedishParser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=SwedishParser, title="kommandon",
+                                metavar="KOMMANDO")
 
     demo = sub.add_parser("demo", help="skriv en reproducerbar demoleverans")
     demo.add_argument("--out", required=True, type=Path, help="katalog att skriva till")
-    demo.add_argument("--scale", choices=["small", "national"], default="small")
-    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--scale", choices=["small", "national"], default="small",
+                      help="small: några enheter (sekunder), national: Sverige-stor (standard small)")
+    demo.add_argument("--seed", type=int, default=1, help="slumpfrö: samma frö ger samma leverans (standard 1)")
     demo.add_argument("--end-date", type=_date, default=None, help="sista dag (ÅÅÅÅ-MM-DD), standard i går")
 
     load = sub.add_parser("load", help="läs in filer eller kataloger")
-    load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    load.add_argument("paths", nargs="+", type=Path, metavar="SÖKVÄG", help="filer eller kataloger med extrakt")
     load.add_argument("--source", choices=["spor", "ncr", "vtd", "vardenheter", "kva"], default=None,
                       help="filtyp när filnamnet inte säger det")
     load.add_argument("--timings", action="store_true", help="skriv tid per steg till stderr (för mätningar)")
@@ -63,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="vad som är inläst")
     status.add_argument("--json", action="store_true", help="maskinläsbart")
     status.add_argument("--rejections", metavar="FILNAMN", default=None,
-                        help="lista avvisade rader för en fil (senaste inläsningen med det namnet)")
+                        help="lista varje avvisad rad (rad, kolumn, värde, skäl) för en fil, från den "
+                             "senaste inläsningen med det namnet, t.ex. --rejections spor_20261120.csv")
     status.add_argument("--last", type=int, default=10, help="antal senaste inläsningar (standard 10)")
 
     sub.add_parser("bootstrap", help="demodata om inget är inläst (används av make run)")

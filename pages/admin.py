@@ -85,6 +85,20 @@ def load_history_rows(limit: int = LOAD_LIMIT):
         return None
 
 
+def load_message(row: dict) -> str:
+    """The file's message and, for rejected rows, the first reasons and where the rest are."""
+    parts = [row["message"]] if row.get("message") else []
+    first = row.get("first_rejections") or []
+    if first:
+        reasons = "; ".join(
+            (f"rad {r['line']}" if r["line"] is not None else "filen")
+            + (f", {r['column']}" if r["column"] else "") + f": {r['reason']}" for r in first)
+        parts.append(f"Första avvisade raderna: {reasons}.")
+        if (row.get("rejected") or 0) > len(first) or row.get("outcome") == "rejected":
+            parts.append(f"Alla: python -m etl status --rejections {row['file_name']}")
+    return " ".join(parts)
+
+
 def loads_section():
     rows = load_history_rows()
     if rows is None:
@@ -97,7 +111,7 @@ def loads_section():
             ["Fil", "Typ", "Inläst", "Rader", "Godkända", "Avvisade", "Utfall", "Meddelande"],
             [[r["file_name"], KIND_LABELS.get(r["kind"], r["kind"]), _time(r["loaded_at"]),
               fmt.fmt_int(r["rows_total"]), fmt.fmt_int(r["accepted"]), fmt.fmt_int(r["rejected"]),
-              OUTCOME_LABELS.get(r["outcome"], r["outcome"]), r["message"] or ""] for r in rows],
+              OUTCOME_LABELS.get(r["outcome"], r["outcome"]), load_message(r)] for r in rows],
             ID_LOADS, numeric={3, 4, 5},
         )
     return html.Section([html.H2("Inläsningshistorik", className="h4"),

@@ -25,7 +25,25 @@ def recent_loads(wh: Warehouse, limit: int = 100) -> list[dict]:
         "SELECT file_id, file_name, kind, loaded_at, rows_total, accepted, rejected, outcome, message "
         "FROM load_history ORDER BY file_id DESC LIMIT ?", [limit])
     cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
+    rows = [dict(zip(cols, row)) for row in cur.fetchall()]
+    first = first_rejections(wh, [r["file_id"] for r in rows if r["rejected"]])
+    for r in rows:
+        r["first_rejections"] = first.get(r["file_id"], [])
+    return rows
+
+
+def first_rejections(wh: Warehouse, file_ids: list[int], per_file: int = 3) -> dict[int, list[dict]]:
+    """The first ``per_file`` rejected rows of each file (by line): line, column, value, reason."""
+    if not file_ids:
+        return {}
+    found: dict[int, list[dict]] = {}
+    for file_id, line, col, val, reason in wh.rows(
+        """SELECT file_id, line, column_name, value, reason FROM (
+               SELECT *, row_number() OVER (PARTITION BY file_id ORDER BY line NULLS FIRST) AS k
+               FROM rejections WHERE list_contains($ids, file_id))
+           WHERE k <= $n ORDER BY file_id, k""", {"ids": list(file_ids), "n": per_file}):
+        found.setdefault(file_id, []).append({"line": line, "column": col, "value": val, "reason": reason})
+    return found
 
 
 def files_total(wh: Warehouse) -> int:
