@@ -27,6 +27,7 @@ from flask import Flask
 import auth
 from api import init_api
 from components.shell import ShellUser, app_shell
+from common.compression import init_compression
 from config.settings import Settings, load_settings
 from data.context import init_data
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_data(server, settings)          # warehouse (read-only) + result cache
     auth.init_app(server, settings)      # login, roles, request guard, audit, headers
     init_api(server)                     # /api/v1 and /healthz
+    init_compression(server)             # scripts, styles and JSON compressed (never HTML)
 
     app = dash.Dash(
         __name__,

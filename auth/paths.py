@@ -11,7 +11,7 @@
   inte"; under a static prefix it is a plain 404).
 - Every response that is not a static file is ``Cache-Control: no-store``
   (shared hospital workstations: nothing of a person's data in a browser or
-  proxy cache).
+  proxy cache). Fingerprinted assets (``/assets/…?m=…``) are kept a year.
 - Dash's front-end config carries no version strings (``python_version``,
   ``dash_version``, ``plotly_version``...).
 """
@@ -82,6 +82,10 @@ def finish_response(response):
     if not static or response.status_code >= 400:
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
+    elif request.path.startswith("/assets/") and request.args.get("m") and response.status_code == 200:
+        # Dash fingerprints the assets it links (?m=<modification time>): a changed
+        # file gets a new address, so this one can be kept for a year.
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
 
