@@ -10,7 +10,10 @@ significant digits (``169.20000000000002`` -> ``169,2``). Made for Swedish
 Excel:
 
 - CSV: ``;`` as delimiter, UTF-8 with BOM, decimal comma, CRLF line ends, ISO
-  dates, empty cell for a missing value.
+  dates, empty cell for a missing value, shares in percent as on screen
+  (header "… (%)"). LibreOffice and Excel open it as a sheet: the title
+  lines in column A, a blank row, then the header row and the table
+  (tests/test_files_libreoffice.py imports it with LibreOffice).
 - XLSX: numbers are numeric cells with number formats (days ``0.0``, shares
   ``0.0 %``, counts ``# ##0``), dates are date cells, the title block above a
   bold header row, frozen header and auto-filter.
@@ -76,10 +79,18 @@ def to_csv(table: Table) -> bytes:
         writer.writerow([safe_text(line)])
     if table.title:
         writer.writerow([])
-    writer.writerow([safe_text(c.header) for c in table.columns])
+    writer.writerow([safe_text(c.header + (" (%)" if c.kind == "share" else "")) for c in table.columns])
+    shares = [c.kind == "share" for c in table.columns]
     for row in table.matrix():
-        writer.writerow([csv_value(v) for v in row])
+        writer.writerow([csv_value(percent(v) if share else v) for v, share in zip(row, shares)])
     return buf.getvalue().encode("utf-8-sig")
+
+
+def percent(value):
+    """A share as the screen shows it: 0.4615 -> 46.15 (the XLSX keeps 0.4615 with a % format)."""
+    if isinstance(value, float) and math.isfinite(value) or isinstance(value, int) and not isinstance(value, bool):
+        return plain_number(value * 100)
+    return value
 
 
 def _sheet_title(title: str) -> str:

@@ -92,7 +92,7 @@ def title_block(*, kva: str, titel: str | None, source_text: str, scope_text: st
         f"Färre än {suppress_below} operationer: ingen statistik visas (antal anges som <{suppress_below}). "
         f"Antal som anges som {WITHHELD} (och deras andelar) visas inte, så att ett litet antal inte kan "
         "räknas fram ur summor.",
-        "Värdena är oavrundade. Väntetid i dagar; andelar som bråktal (0,46 = 46 %).",
+        "Värdena är oavrundade. Väntetid i dagar; andelar i procent.",
     ]
     if demo:
         lines.append("DEMODATA – påhittade uppgifter, inte verkliga väntetider")

@@ -4,6 +4,7 @@
 #   postgresql                   a throwaway PostgreSQL cluster for the app-database tests
 #   python3-venv                 the virtual environment, when the Python lacks ensurepip
 #   nginx-light                  the real SITHS front in tests/auth/test_nginx.py (nginx -t, client certificates)
+#   libreoffice-calc-nogui       opens the CSV downloads as a coordinator's spreadsheet would (tests/test_files_libreoffice.py)
 #   wrk                          the load benchmark (make bench)
 # Usage: scripts/system-deps.sh [test|run|bench]
 # As root it installs with apt-get; otherwise it uses passwordless sudo when
@@ -16,6 +17,7 @@ if [ "$what" = "test" ] || [ "$what" = "bench" ]; then
   [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+  command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 fi
 if [ "$what" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)

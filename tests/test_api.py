@@ -314,7 +314,9 @@ def test_waits_csv_for_swedish_excel_parses_back_to_the_same_numbers(world):
     resp = world["client"].get("/api/v1/waits?kva=NGB&period=365&format=csv")
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert resp.headers["Content-Disposition"] == 'attachment; filename="vantetider_NGB_365d_unit_2026-11-20.csv"'
+    demo = "_DEMO" if Q.waits_table(world["wh"], "NGB", 365).demo else ""
+    assert resp.headers["Content-Disposition"] == \
+        f'attachment; filename="vantetider_NGB_365-dagar_enheter_2026-11-20{demo}.csv"'
     raw = resp.data
     assert raw.startswith(b"\xef\xbb\xbf")
     title, df = csv_frame(raw, dtype={"HSA-id": str})
@@ -332,13 +334,14 @@ def test_waits_csv_for_swedish_excel_parses_back_to_the_same_numbers(world):
             assert row["Antal operationer"] == "<5"
             assert pd.isna(row["Median (dagar)"])
         elif exp["n_suppressed"]:
-            assert row["Antal operationer"] == "dold" and pd.isna(row["Andel inom 90 dagar"])
+            assert row["Antal operationer"] == "dold" and pd.isna(row["Andel inom 90 dagar (%)"])
             assert row["Median (dagar)"] == pytest.approx(exp["median"], rel=1e-9)
         else:
             assert int(row["Antal operationer"]) == exp["n"]
             assert row["Median (dagar)"] == pytest.approx(exp["median"], rel=1e-9)  # 10 significant digits
             assert row["90:e percentil (dagar)"] == pytest.approx(exp["p90"], rel=1e-9)
-            assert row["Andel inom 90 dagar"] == pytest.approx(exp["andel_inom_90"], rel=1e-9)
+            # shares in percent, as on screen
+            assert row["Andel inom 90 dagar (%)"] == pytest.approx(100 * exp["andel_inom_90"], rel=1e-9)
         assert row["Aktualitet"] == ("inaktuell" if exp["inaktuell"] else "aktuell")
         assert row["Ägarform"] in {"offentlig", "privat", "idéburen"}
         assert row["Senaste operation"] == exp["senaste_operation"]
@@ -349,7 +352,9 @@ def test_waits_csv_for_swedish_excel_parses_back_to_the_same_numbers(world):
 
 def test_region_csv_and_ncr_columns(world):
     resp = world["client"].get("/api/v1/waits?kva=CJC&level=region&narkos=1&format=csv")
-    assert resp.headers["Content-Disposition"] == 'attachment; filename="vantetider_CJC_90d_region_2026-11-20.csv"'
+    demo = "_DEMO" if Q.waits_table(world["wh"], "CJC", 90).demo else ""
+    assert resp.headers["Content-Disposition"] == \
+        f'attachment; filename="vantetider_CJC_90-dagar_regioner_narkos_2026-11-20{demo}.csv"'
     title, df = csv_frame(resp.data, dtype={"Länskod": str})
     assert "Filter: endast narkos" in title
     assert "Andel ASA 3–4 (365 dagar)" not in df.columns  # SPOR only
@@ -366,7 +371,9 @@ def test_waits_xlsx_reads_back_the_same_numbers(world):
     resp = world["client"].get("/api/v1/waits?kva=NGB&period=90&asa=3,4&format=xlsx")
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == files.XLSX_MIMETYPE
-    assert resp.headers["Content-Disposition"] == 'attachment; filename="vantetider_NGB_90d_unit_2026-11-20.xlsx"'
+    demo = "_DEMO" if Q.waits_table(world["wh"], "NGB", 90).demo else ""
+    assert resp.headers["Content-Disposition"] == \
+        f'attachment; filename="vantetider_NGB_90-dagar_enheter_asa-3-4_2026-11-20{demo}.xlsx"'
     wb = openpyxl.load_workbook(io.BytesIO(resp.data))
     ws = wb.active
     assert ws.title == "NGB 90 dagar"
@@ -403,7 +410,8 @@ def test_waits_xlsx_reads_back_the_same_numbers(world):
 
 def test_trend_csv_and_xlsx(world):
     resp = world["client"].get("/api/v1/trend?kva=NGB&region=14&format=csv")
-    assert resp.headers["Content-Disposition"] == 'attachment; filename="trend_NGB_region14_2026-11-20.csv"'
+    demo = "_DEMO" if Q.waits_table(world["wh"], "NGB", 90).demo else ""
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="trend_NGB_region-14_2026-11-20{demo}.csv"'
     title, df = csv_frame(resp.data)
     assert any("region: Västra Götaland" in line for line in title)
     expected = Q.trend(world["wh"], "NGB", region="14").records()
@@ -416,7 +424,7 @@ def test_trend_csv_and_xlsx(world):
             assert row["Antal operationer"] == "<5"
     unit = world["ds"].units["vardenhet_hsaid"].iloc[3]
     resp = world["client"].get(f"/api/v1/trend?kva=NGB&unit={unit}&format=xlsx")
-    assert resp.headers["Content-Disposition"] == f'attachment; filename="trend_NGB_{unit}_2026-11-20.xlsx"'
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="trend_NGB_enhet-{unit}_2026-11-20{demo}.xlsx"'
     ws = openpyxl.load_workbook(io.BytesIO(resp.data)).active
     cells = [[c.value for c in row] for row in ws.iter_rows()]
     header_idx = next(i for i, r in enumerate(cells) if r[0] == "Månad")
@@ -508,7 +516,12 @@ def test_filenames_and_json_masking():
                                {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "a", "n": None, "suppressed": True},
                                {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "b", "n": 0, "suppressed": True},
                                {**{k: None for k in Q.UNIT_ROW_COLUMNS}, "id": "c", "n": 5, "suppressed": False}))
-    assert waits.table(result).filename("csv") == "vantetider_NGB_90d_unit_2026-11-20.csv"
+    assert waits.table(result).filename("csv") == "vantetider_NGB_90-dagar_enheter_2026-11-20.csv"
+    import dataclasses
+
+    filtered = dataclasses.replace(result, filters=Q.Filters(asa=(3, 4), prio=("3m",)), demo=True)
+    assert waits.table(filtered, distances={}, home="Växjö").filename("xlsx") == \
+        "vantetider_NGB_90-dagar_enheter_asa-3-4_prio-3m_fran-vaxjo_2026-11-20_DEMO.xlsx"
     # the question has hidden the small count already; the JSON passes it on as null
     assert [r["n"] for r in waits.json_rows(result)] == [None, 0, 5]
     table = waits.table(result)

@@ -185,7 +185,8 @@ def test_download_writes_the_rows_shown_with_the_servers_values_and_is_audited(a
     r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     assert r.status_code == 200, r.data[:500]
     data = r.get_json()["response"]["jf-download"]["data"]
-    assert data["filename"] == f"vantetider_NGB_90d_unit_{result.data_date.isoformat()}.csv"
+    assert data["filename"] == (f"vantetider_NGB_90-dagar_enheter_{result.data_date.isoformat()}"
+                                + ("_DEMO" if result.demo else "") + ".csv")
     raw = base64.b64decode(data["content"])
     assert raw.startswith(b"\xef\xbb\xbf")
     head, _, body_text = raw.decode("utf-8-sig").partition("\r\n\r\n")

@@ -252,8 +252,12 @@ def to_json(result: TrendResult) -> dict:
 
 
 def file_stem(result: TrendResult) -> str:
-    scope = f"_{result.unit}" if result.unit else f"_region{result.region}" if result.region else ""
-    return f"trend_{result.kva}{scope}_{result.data_date.isoformat() if result.data_date else 'utan-data'}"
+    from data.questions.waits import filters_in_name
+
+    scope = f"_enhet-{result.unit}" if result.unit else f"_region-{result.region}" if result.region else "_riket"
+    stamp = result.data_date.isoformat() if result.data_date else "utan-data"
+    return (f"trend_{result.kva}{scope}{filters_in_name(result.filters)}_{stamp}"
+            + ("_DEMO" if result.demo else ""))
 
 
 def table(result: TrendResult, scope_name: str | None = None) -> Table:

@@ -387,9 +387,35 @@ def columns(source: str | None, level: str, *, with_distance: bool = False) -> t
     return tuple(cols)
 
 
-def file_stem(result: WaitsResult) -> str:
+LEVEL_IN_NAMES = {"unit": "enheter", "region": "regioner", "nation": "riket"}
+
+
+def filters_in_name(filters) -> str:
+    """The filters as part of a file name (ASCII): "_asa-3-4_prio-3m-6m_narkos"."""
+    parts = []
+    if filters.asa:
+        parts.append("asa-" + "-".join(str(a) for a in filters.asa))
+    if filters.prio:
+        parts.append("prio-" + "-".join(filters.prio))
+    if filters.narkos:
+        parts.append("narkos")
+    return "".join(f"_{p}" for p in parts)
+
+
+def file_stem(result: WaitsResult, home: str | None = None) -> str:
+    """ "vantetider_NGB_90-dagar_enheter_asa-3_2026-12-03" (+ "_fran-Vaxjo", "_DEMO"):
+    two files of different views never share a name."""
     stamp = result.data_date.isoformat() if result.data_date else "utan-data"
-    return f"vantetider_{result.kva}_{result.period}d_{result.level}_{stamp}"
+    where = f"_fran-{ascii_name(home)}" if home else ""
+    demo = "_DEMO" if result.demo else ""
+    return (f"vantetider_{result.kva}_{result.period}-dagar_{LEVEL_IN_NAMES[result.level]}"
+            f"{filters_in_name(result.filters)}{where}_{stamp}{demo}")
+
+
+def ascii_name(text: str) -> str:
+    from common.text import fold
+
+    return "-".join(w for w in "".join(c if c.isalnum() else " " for c in fold(text)).split())[:40]
 
 
 def table(result: WaitsResult, rows=None, *, distances: dict[str, float] | None = None,
@@ -409,5 +435,6 @@ def table(result: WaitsResult, rows=None, *, distances: dict[str, float] | None 
         extra=[f"Avstånd från: {home}"] if distances is not None and home else [],
     )
     return Table(columns=columns(result.source, result.level, with_distance=distances is not None), rows=rows,
-                 title=title, file_stem=file_stem(result), sheet=f"{result.kva} {result.period} dagar",
+                 title=title, file_stem=file_stem(result, home if distances is not None else None),
+                 sheet=f"{result.kva} {result.period} dagar",
                  suppress_below=result.suppress_below)
