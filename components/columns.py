@@ -3,7 +3,7 @@ question's table definition (data/questions/waits.py ``columns``), so the
 grid's headers and columns are those of the files and the API's files.
 
 Numbers stay numeric in the grid's row data (so sorting and number filters
-work on values), and each numeric field ``x`` has a Swedish display text
+work on values; shares in percent, as on screen), and each numeric field ``x`` has a Swedish display text
 ``x_txt`` made here in Python (common/format.py); the grid shows it via
 ``valueFormatter: {"function": "params.data.x_txt"}``. dash-ag-grid parses
 such "function" strings with its own expression interpreter, not with
@@ -114,6 +114,8 @@ def grid_rows(rows: Sequence[dict], columns: Sequence[Column], *, level: str, kv
                     value = None
                 elif col.kind in ("count", "int"):
                     value = int(value)
+                elif col.kind == "share":
+                    value = float(value) * 100   # percent, as shown: the grid's filter "≥ 50" means 50 %
                 else:
                     value = float(value) if col.kind != "km" else round(float(value), 1)
                 row[col.key] = value
