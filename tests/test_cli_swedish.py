@@ -23,6 +23,15 @@ def _run(args: list[str], data_dir) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
+def _says_in_swedish(proc: subprocess.CompletedProcess, code: int, words) -> None:
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == code, out
+    for w in words:
+        assert w in out, (w, out)
+    for w in ENGLISH:
+        assert w not in out, (w, out)
+
+
 @pytest.mark.parametrize("args,code,words", [
     (["--help"], 0, ("användning: python -m etl", "flaggor:", "visa den här hjälpen", "kommandon:")),
     (["status", "--help"], 0, ("--rejections FILNAMN", "varje avvisad rad")),
@@ -32,13 +41,7 @@ def _run(args: list[str], data_dir) -> subprocess.CompletedProcess:
     (["status", "--last", "tio"], 2, ("ogiltigt värde: 'tio'",)),
 ])
 def test_the_etl_command_line_is_swedish(tmp_path, args, code, words):
-    proc = _run([sys.executable, "-m", "etl", *args], tmp_path)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == code, out
-    for w in words:
-        assert w in out, (w, out)
-    for w in ENGLISH:
-        assert w not in out, (w, out)
+    _says_in_swedish(_run([sys.executable, "-m", "etl", *args], tmp_path), code, words)
 
 
 FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "app", "users"]   # the venv's own script
@@ -52,13 +55,7 @@ FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "app", "users"] 
     (["nosuch"], 2, ("Kommandot 'nosuch' finns inte.",)),
 ])
 def test_the_users_command_line_is_swedish(tmp_path, args, code, words):
-    proc = _run([*FLASK, *args], tmp_path)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == code, out
-    for w in words:
-        assert w in out, (w, out)
-    for w in ENGLISH:
-        assert w not in out, (w, out)
+    _says_in_swedish(_run([*FLASK, *args], tmp_path), code, words)
 
 
 def test_devinfo_prints_the_port_it_will_serve_on(tmp_path):
