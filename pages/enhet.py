@@ -206,7 +206,7 @@ def headline(wh, unit: dict, kva: str, period: int, filters, settings) -> list:
     result = queries.waits_table(wh, kva, period, "unit", filters, suppress_below=settings.suppress_below,
                            stale_days=settings.stale_days)
     row = next((r for r in result.row_records if str(r["id"]) == unit["id"]), None)
-    where = (f"{kva}, {fmt.period_label(period)} före datadatum {fmt.data_date_text(result.data_date)}; "
+    where = (f"{kva}, {fmt.period_label(period)} före datadatum {fmt.fmt_date(result.data_date)}; "
              f"filter: {vocab.filters_text(filters)}"
              + (" (som i tabellen)" if unit.get("fran") else ""))
     if row is None:
