@@ -30,8 +30,8 @@ def vtd_monthly(wh: Warehouse, unit: str | None = None, region: str | None = Non
     vantande, andel_genomforda_inom_90 = genomforda_inom_90 / genomforda (NaN
     when the denominator is 0), netto_inflode = nya - genomforda (NaN when a
     row of the month lacks nya), kotid_manader = vantande / mean genomforda of
-    this and the two previous months (NaN unless all three months are reported
-    and their mean is above 0)."""
+    this and the two previous months, a month without a delivered row left out
+    of the mean (NaN when the mean is 0)."""
     if unit and region:
         raise QueryError("give unit or region, not both")
     where, params = ["fas = 2"], {}
@@ -76,11 +76,10 @@ def vtd_measures(df: pd.DataFrame, suppress_below: int | None = None) -> pd.Data
     by_period = dict(zip(periods, g))
     kotid = []
     for p, queue in zip(periods, v):
-        last3 = [by_period.get(p - k) for k in range(3)]
-        if any(x is None for x in last3) or sum(last3) <= 0:
-            kotid.append(float("nan"))
-        else:
-            kotid.append(queue / (sum(last3) / 3))
+        # METRICS.md: a month without a delivered row is left out of the mean, not counted as zero
+        last3 = [g for g in (by_period.get(p - k) for k in range(3)) if g is not None]
+        mean = sum(last3) / len(last3) if last3 else 0.0
+        kotid.append(queue / mean if mean > 0 else float("nan"))
     df["kotid_manader"] = kotid
     if suppress_below:
         df = _suppress(df, suppress_below, periods, by_period)
