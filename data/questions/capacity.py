@@ -1,0 +1,230 @@
+"""Regional kapacitet (/kapacitet, /api/v1/capacity): for a region, per KVÅ
+group the waiting list against production from the wait-time database,
+out-of-region care from the registers' ``patient_lan``, and the units
+elsewhere with shorter waits (METRICS.md "Wait-time database", "Out-of-region
+care", "Capacity elsewhere").
+
+Small numbers: a count of 1-4 is hidden with what is computed from it (the
+wait-time measures through vtd_measures, the flows as "<5" with
+complementary suppression of each region's outflows and inflows, a share
+whose numerator, denominator or complement is small)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from data import geo
+from data.context import cached
+from data.questions.lookups import QueryError, check_period, data_date, group_titles, is_demo, normalise_kva
+from data.questions.vtd import vtd_measures
+from data.questions.waits import waits_table
+from data.reference import NCR_GROUPS, regions as reference_regions
+from data.suppression import hidden_parts, is_small
+from data.tables import Column, Table, title_block
+from data.warehouse import Warehouse
+
+SERIES_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class CapacityResult:
+    region_kod: str
+    region_namn: str
+    kva: str | None
+    period: int
+    data_date: dt.date | None          # the wait-time database's (last day of M)
+    groups: tuple[dict, ...] = ()
+    months: tuple[dict, ...] = ()
+    utomlans: tuple[dict, ...] = ()
+    floden: tuple[dict, ...] = ()
+    alternativ: tuple[dict, ...] = ()
+    region_median: float | None = None
+    register_date: dt.date | None = None
+    titles: dict | None = None
+    demo: bool = False
+    suppress_below: int = 5
+
+
+def _value(v, integer=True):
+    if v is None or pd.isna(v):
+        return None
+    return int(v) if integer else float(v)
+
+
+@cached
+def capacity(wh: Warehouse, region: str, kva: str | None = None, period: int = 90,
+             suppress_below: int = 5) -> CapacityResult:
+    if region not in reference_regions():
+        raise QueryError(f"unknown region {region!r}")
+    period = check_period(period)
+    kva = normalise_kva(kva) if kva else None
+    k = int(suppress_below)
+    groups, months, vtd_date = _queues(wh, region, kva, k)
+    utomlans, floden = _out_of_region(wh, region, kva, k)
+    alternativ, region_median, register_date = _elsewhere(wh, region, kva, period, k) if kva else ((), None, None)
+    return CapacityResult(region_kod=region, region_namn=reference_regions()[region].namn, kva=kva, period=period,
+                          data_date=vtd_date, groups=groups, months=months, utomlans=utomlans, floden=floden,
+                          alternativ=alternativ, region_median=region_median, register_date=register_date,
+                          titles=group_titles(wh), demo=is_demo(wh), suppress_below=k)
+
+
+# ---- the waiting list against production -------------------------------------------------
+
+def _queues(wh, region, kva, k):
+    params = {"region": region}
+    extra = ""
+    if kva:
+        extra, params["kva"] = " AND kva_grupp = $kva", kva
+    df = wh.df(f"""
+        SELECT kva_grupp, period, sum(vantande) AS vantande, sum(vantande_over_90) AS vantande_over_90,
+               CASE WHEN count(nya) = count(*) THEN sum(nya) END AS nya,
+               sum(genomforda) AS genomforda, sum(genomforda_inom_90) AS genomforda_inom_90
+        FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL AND region_kod = $region{extra}
+        GROUP BY kva_grupp, period ORDER BY kva_grupp, period""", params)
+    latest = wh.rows("SELECT max(period) FROM vtd WHERE fas = 2")[0][0]
+    if df.empty or latest is None:
+        return (), (), None
+    m = pd.Period(latest, "M")
+    window = {str(m - i) for i in range(3)}
+    series_from = str(m - (SERIES_MONTHS - 1))
+    groups, months = [], []
+    for group, part in df.groupby("kva_grupp", sort=True):
+        measured = vtd_measures(part.drop(columns="kva_grupp").reset_index(drop=True), k)
+        by = {r["period"]: r for r in measured.to_dict("records")}
+        now = by.get(str(m))
+        recent = [by[p] for p in sorted(window) if p in by]
+        nets = [r["netto_inflode"] for r in recent]
+        growing = None if not recent or any(pd.isna(x) for x in nets) else sum(nets) > 0
+        groups.append({
+            "kva": group,
+            "vantande": _value(now["vantande"]) if now else None,
+            "vantande_over_90": _value(now["vantande_over_90"]) if now else None,
+            "andel_vantande_inom_90": _value(now["andel_vantande_inom_90"], False) if now else None,
+            "nya": _value(now["nya"]) if now else None,
+            "genomforda": _value(now["genomforda"]) if now else None,
+            "netto_inflode": _value(now["netto_inflode"]) if now else None,
+            "kotid_manader": _value(now["kotid_manader"], False) if now else None,
+            "vaxande": growing,
+        })
+        for rec in measured.to_dict("records"):
+            if rec["period"] >= series_from:
+                months.append({"month": rec["period"], "kva": group, "vantande": _value(rec["vantande"]),
+                               "nya": _value(rec["nya"]), "genomforda": _value(rec["genomforda"]),
+                               "netto_inflode": _value(rec["netto_inflode"])})
+    groups.sort(key=lambda g: (g["vaxande"] is not True, -(g["vantande"] or 0), g["kva"]))
+    return tuple(groups), tuple(months), m.end_time.date()
+
+
+# ---- out-of-region care -------------------------------------------------------------------
+
+def _share(num: int, den: int, k: int) -> float | None:
+    """num/den, hidden when either count or the complement is small (1..k-1)."""
+    if not den or is_small(num, k) or is_small(den, k) or is_small(den - num, k):
+        return None
+    return num / den
+
+
+def _out_of_region(wh, region, kva, k):
+    params = {"region": region}
+    extra = ""
+    if kva:
+        extra, params["kva"] = " AND kva_grupp = $kva", kva
+    flows = wh.rows(f"""
+        SELECT kva_grupp, year(operation_datum) AS ar, patient_lan, region_kod, count(*) AS n
+        FROM operations
+        WHERE NOT akut AND patient_lan IS NOT NULL AND (patient_lan = $region OR region_kod = $region){extra}
+        GROUP BY ALL ORDER BY kva_grupp, ar, patient_lan, region_kod""", params)
+    by_key: dict[tuple, list] = {}
+    for group, ar, fran, till, n in flows:
+        by_key.setdefault((group, int(ar)), []).append((fran, till, int(n)))
+    utomlans, floden = [], []
+    for (group, ar), pairs in sorted(by_key.items()):
+        own_patients = sum(n for fran, _, n in pairs if fran == region)
+        treated_elsewhere = sum(n for fran, till, n in pairs if fran == region and till != region)
+        performed = sum(n for _, till, n in pairs if till == region)
+        from_elsewhere = sum(n for fran, till, n in pairs if till == region and fran != region)
+        utomlans.append({"kva": group, "ar": ar,
+                         "andel_opererade_i_annan_region": _share(treated_elsewhere, own_patients, k),
+                         "andel_patienter_fran_annan_region": _share(from_elsewhere, performed, k)})
+        # Flows: the region's patients by performing region, and its operations by home region;
+        # complementary suppression within each of the two wholes (ordered by region code).
+        out = sorted((p for p in pairs if p[0] == region), key=lambda p: p[1])
+        into = sorted((p for p in pairs if p[1] == region and p[0] != region), key=lambda p: p[0])
+        hidden_out = hidden_parts([n for *_, n in out], k)
+        hidden_in = hidden_parts([n for *_, n in into], k)
+        for (fran, till, n), hidden in list(zip(out, hidden_out)) + list(zip(into, hidden_in)):
+            floden.append({"kva": group, "ar": ar, "fran_region": fran, "till_region": till,
+                           "n": None if hidden else n, "suppressed": hidden})
+    return tuple(utomlans), tuple(floden)
+
+
+# ---- capacity elsewhere ------------------------------------------------------------------
+
+def _elsewhere(wh, region, kva, period, k):
+    """Units outside the region whose (shown) median is below the region's pooled median."""
+    regions_ = {r["id"]: r for r in waits_table(wh, kva, period, "region", suppress_below=k).row_records}
+    own = regions_.get(region)
+    register_date = data_date(wh, "ncr" if kva in NCR_GROUPS else "spor")
+    if own is None or own["median"] is None:
+        return (), None, register_date
+    units = [r for r in waits_table(wh, kva, period, "unit", suppress_below=k).row_records
+             if r["region_kod"] != region and r["median"] is not None and r["median"] < own["median"]]
+    distances = geo.distances_km(units, geo.region_seat(region))
+    out = [{"id": r["id"], "namn": r["namn"], "region_kod": r["region_kod"], "n": r["n"], "median": r["median"],
+            "avstand_km": distances.get(str(r["id"])), "inaktuell": r["inaktuell"]} for r in units]
+    out.sort(key=lambda r: (r["median"], r["avstand_km"] if r["avstand_km"] is not None else 1e9, r["id"]))
+    return tuple(out), own["median"], register_date
+
+
+# ---- JSON and tables -------------------------------------------------------------------
+
+GROUP_KEYS = ("kva", "vantande", "vantande_over_90", "andel_vantande_inom_90", "nya", "genomforda",
+              "netto_inflode", "kotid_manader", "vaxande")
+ALT_KEYS = ("id", "namn", "region_kod", "n", "median", "avstand_km")
+
+
+def to_json(result: CapacityResult) -> dict:
+    return {
+        "region_kod": result.region_kod,
+        "data_date": result.data_date.isoformat() if result.data_date else None,
+        "groups": [{k: g[k] for k in GROUP_KEYS} for g in result.groups],
+        "months": [dict(m) for m in result.months],
+        "utomlans": [dict(u) for u in result.utomlans],
+        "floden": [dict(f) for f in result.floden],
+        "alternativ": [{k: a[k] for k in ALT_KEYS} for a in result.alternativ] if result.kva else [],
+        "region_namn": result.region_namn, "kva": result.kva, "period": result.period,
+        "region_median": result.region_median,
+        "register_data_date": result.register_date.isoformat() if result.register_date else None,
+        "demo": result.demo, "suppress_below": result.suppress_below,
+    }
+
+
+GROUP_COLUMNS = (
+    Column("kva", "KVÅ-grupp", "text"),
+    Column("titel", "Åtgärd", "text", value=lambda r: r.get("titel")),
+    Column("vantande", "Väntande", "count"), Column("vantande_over_90", "Väntat mer än 90 dagar", "count"),
+    Column("andel_vantande_inom_90", "Andel väntande inom 90 dagar", "share"),
+    Column("nya", "Nya under månaden", "count"), Column("genomforda", "Genomförda under månaden", "count"),
+    Column("netto_inflode", "Nettoinflöde", "int"), Column("kotid_manader", "Kötid (månader)", "days"),
+    Column("vaxande_text", "Växande kö", "text",
+           value=lambda r: {True: "ja", False: "nej"}.get(r.get("vaxande"), "uppgift saknas")),
+)
+
+
+def table(result: CapacityResult) -> Table:
+    """The region's groups as a file (the series, flows and alternatives are in the JSON)."""
+    month = result.data_date.strftime("%Y-%m") if result.data_date else "–"
+    title = title_block(
+        kva=f"Region {result.region_namn}", titel="väntande och genomförda per KVÅ-grupp",
+        source_text=f"Källa: Väntetidsdatabasen, månad {month} (operation/åtgärd, fas 2)",
+        scope_text="Kötid = väntande / genomsnittligt antal genomförda de tre senaste månaderna; växande kö = "
+                   "nettoinflödet de tre senaste månaderna är positivt",
+        filters_text=result.kva or "alla grupper", suppress_below=result.suppress_below, demo=result.demo)
+    rows = [{**g, "titel": (result.titles or {}).get(g["kva"])} for g in result.groups]
+    stamp = result.data_date.isoformat() if result.data_date else "utan-data"
+    return Table(columns=GROUP_COLUMNS, rows=rows, title=title,
+                 file_stem=f"kapacitet_region-{result.region_kod}{'_' + result.kva if result.kva else ''}_{stamp}"
+                           + ("_DEMO" if result.demo else ""),
+                 sheet=f"Region {result.region_kod}", suppress_below=result.suppress_below)
