@@ -37,6 +37,10 @@ KVA_LIMIT_MAX = 100
 WAITS_PARAMS = ("kva", "period", "level", "asa", "prio", "narkos", "format")
 TREND_PARAMS = ("kva", "unit", "region", "asa", "prio", "narkos", "format")
 KVA_PARAMS = ("q", "limit")
+NATIONAL_PARAMS = ("kva", "source", "period", "format")
+CAPACITY_PARAMS = ("region", "kva", "period", "format")
+QUALITY_PARAMS = ("fil", "limit", "offset", "format")
+QUALITY_LIMIT_MAX = 1000
 META_PARAMS = ()
 
 
@@ -161,3 +165,80 @@ def parse_kva_search(args: Args) -> KvaParams:
 
 def parse_meta(args: Args) -> None:
     check_known(args, META_PARAMS)
+
+
+@dataclass(frozen=True)
+class NationalParams:
+    kva: str | None
+    source: str | None
+    period: int = 365
+    format: str = "json"
+
+
+@dataclass(frozen=True)
+class CapacityParams:
+    region: str
+    kva: str | None = None
+    period: int = shared.DEFAULT_PERIOD
+    format: str = "json"
+
+
+@dataclass(frozen=True)
+class QualityParams:
+    file: str | None = None
+    limit: int = 100
+    offset: int = 0
+    format: str = "json"
+
+
+def parse_national(args: Args, known_group: Callable[[str], bool]) -> NationalParams:
+    check_known(args, NATIONAL_PARAMS)
+    source = _single(args, "source")
+    has_kva = _single(args, "kva") is not None
+    if has_kva and source is not None:
+        raise ParamError("source", "Ange antingen kva (en KVÅ-grupp) eller source (alla grupper i en källa), inte båda.")
+    if not has_kva and source is None:
+        raise ParamError("kva", "Ange kva (t.ex. kva=NGB) eller source=spor|ncr för alla grupper i en källa.")
+    if source is not None and source.lower() not in ("spor", "ncr"):
+        raise ParamError("source", f"Parametern source måste vara spor eller ncr, fick {source!r}.")
+    period = _single(args, "period")
+    return NationalParams(kva=parse_kva(args, known_group) if has_kva else None,
+                          source=source.lower() if source else None,
+                          period=365 if period is None else shared.parse_period(period, strict=True),
+                          format=parse_format(args))
+
+
+def parse_region(args: Args, known_region: Callable[[str], bool]) -> str:
+    region = _single(args, "region")
+    if region is None:
+        raise ParamError("region", "Parametern region saknas: ange en tvåsiffrig länskod (t.ex. region=07 Kronoberg).")
+    if not REGION_RE.match(region) or not known_region(region):
+        raise ParamError("region", "Parametern region måste vara en av de 21 regionernas tvåsiffriga länskoder "
+                                   f"(t.ex. 01 Stockholm, 14 Västra Götaland), fick {region!r}.")
+    return region
+
+
+def parse_capacity(args: Args, known_group: Callable[[str], bool], known_region: Callable[[str], bool]) -> CapacityParams:
+    check_known(args, CAPACITY_PARAMS)
+    region = parse_region(args, known_region)
+    kva = parse_kva(args, known_group) if _single(args, "kva") is not None else None
+    return CapacityParams(region=region, kva=kva, period=shared.parse_period(_single(args, "period"), strict=True),
+                          format=parse_format(args))
+
+
+def _bounded_int(args: Args, name: str, default: int, low: int, high: int) -> int:
+    raw = _single(args, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ParamError(name, f"Parametern {name} måste vara ett heltal {low}–{high}, fick {raw!r}.")
+    return int(raw)
+
+
+def parse_quality(args: Args) -> QualityParams:
+    check_known(args, QUALITY_PARAMS)
+    file = _single(args, "fil")
+    if file is not None and (len(file) > 255 or "/" in file or "\\" in file):
+        raise ParamError("fil", "Parametern fil är ett filnamn utan katalog (t.ex. fil=spor_20261120.csv).")
+    return QualityParams(file=file, limit=_bounded_int(args, "limit", 100, 1, QUALITY_LIMIT_MAX),
+                         offset=_bounded_int(args, "offset", 0, 0, 10**9), format=parse_format(args))

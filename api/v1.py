@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from api import params
 from data import files
 from data import queries as Q
-from data.questions import trends, waits
+from data.questions import capacity, national, quality, trends, waits
 from data.tables import Table
 from data.context import get_settings, get_warehouse
 from data.reference import regions
@@ -33,7 +33,7 @@ log = logging.getLogger("lagesbild.api")
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-ENDPOINTS = ("waits", "trend", "meta", "kva")
+ENDPOINTS = ("waits", "trend", "national", "capacity", "quality", "meta", "kva")
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 NO_DATA_MESSAGE = ("Inga data är inlästa ännu, så API:t har inget att svara. Läs in leveranser med "
                    "`python -m etl load <filer>` (eller `make run` för demodata) och försök igen.")
@@ -109,7 +109,7 @@ def trend_endpoint():
         _args(),
         known_group=lambda k: Q.known_group(wh, k),
         known_unit=lambda u: u in Q.unit_ids(wh),
-        known_region=lambda r: r in regions() or r in Q.region_names(wh),
+        known_region=_known_region(wh),
     )
     result = trends.trend(wh, p.kva, unit=p.unit, region=p.region, filters=p.filters,
                           suppress_below=get_settings().suppress_below)
@@ -120,6 +120,35 @@ def trend_endpoint():
         return trends.table(result, name)
 
     return respond(p.format, lambda: trends.to_json(result), table)
+
+
+def _known_region(wh):
+    return lambda r: r in regions() or r in Q.region_names(wh)
+
+
+@bp.get("/national")
+def national_endpoint():
+    wh = _warehouse()
+    p = params.parse_national(_args(), known_group=lambda k: Q.known_group(wh, k))
+    result = national.national(wh, kva=p.kva, source=p.source, period=p.period,
+                               suppress_below=get_settings().suppress_below)
+    return respond(p.format, lambda: national.to_json(result), lambda: national.table(result))
+
+
+@bp.get("/capacity")
+def capacity_endpoint():
+    wh = _warehouse()
+    p = params.parse_capacity(_args(), known_group=lambda k: Q.known_group(wh, k), known_region=_known_region(wh))
+    result = capacity.capacity(wh, p.region, kva=p.kva, period=p.period, suppress_below=get_settings().suppress_below)
+    return respond(p.format, lambda: capacity.to_json(result), lambda: capacity.table(result))
+
+
+@bp.get("/quality")
+def quality_endpoint():
+    wh = _warehouse()
+    p = params.parse_quality(_args())
+    result = quality.quality(wh, file=p.file, limit=p.limit, offset=p.offset, stale_days=get_settings().stale_days)
+    return respond(p.format, lambda: quality.to_json(result), lambda: quality.table(result))
 
 
 @bp.get("/meta")
