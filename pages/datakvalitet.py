@@ -60,7 +60,8 @@ def layout(**query):
                                     className="btn btn-outline-primary btn-sm mt-4"), lg=6)]),
             html.Div(id=DQ_REASONS, className="mt-2"), html.Div(id=DQ_ROWS),
         ], className="lb-card"),
-        html.Div([html.H2("Inläsningshistorik", className="h5"), html.Div(id=DQ_LOADS)], className="lb-card"),
+        html.Div([html.H2("Inläsningshistorik", className="h5"), html.Div(id=DQ_LOADS, className="lb-scroll")],
+                 className="lb-card"),
         dbc.Row([
             dbc.Col(html.Div([html.H2("Enheter som har tystnat", className="h5"), html.Div(id=DQ_STALE)],
                              className="lb-card"), lg=7),

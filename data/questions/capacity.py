@@ -73,10 +73,10 @@ def capacity(wh: Warehouse, region: str, kva: str | None = None, period: int = 9
 # ---- the waiting list against production -------------------------------------------------
 
 def _queues(wh, region, kva, k):
+    """Every group of the region (the planner's overview); the monthly series of
+    the chosen group only (of all when none is chosen)."""
     params = {"region": region}
     extra = ""
-    if kva:
-        extra, params["kva"] = " AND kva_grupp = $kva", kva
     df = wh.df(f"""
         SELECT kva_grupp, period, sum(vantande) AS vantande, sum(vantande_over_90) AS vantande_over_90,
                CASE WHEN count(nya) = count(*) THEN sum(nya) END AS nya,
@@ -109,7 +109,7 @@ def _queues(wh, region, kva, k):
             "vaxande": growing,
         })
         for rec in measured.to_dict("records"):
-            if rec["period"] >= series_from:
+            if rec["period"] >= series_from and (kva is None or group == kva):
                 months.append({"month": rec["period"], "kva": group, "vantande": _value(rec["vantande"]),
                                "nya": _value(rec["nya"]), "genomforda": _value(rec["genomforda"]),
                                "netto_inflode": _value(rec["netto_inflode"])})

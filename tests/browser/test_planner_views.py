@@ -1,0 +1,88 @@
+"""The planners', decision-makers' and data stewards' views (issue 12) in
+Chromium against the real gunicorn server: each page fills from its URL, its
+controls change the view and the URL, the links lead where they say. Every
+test ends with no console error and no request off 127.0.0.1 (the ``page``
+fixture)."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _query(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def test_nationell_utveckling(page):
+    page.goto(page.base_url + "/nationellt?kva=NGB&period=365&matt=median")
+    page.locator("#nu-tiles a.lb-tile").first.wait_for()
+    page.recorder.dash_idle()
+    assert page.locator("#nu-tiles a.lb-tile").count() == 21
+    assert "Källa: SPOR, data t.o.m." in page.locator("#nu-source").inner_text()
+    for graph in ("#nu-trend", "#nu-share", "#nu-regions", "#nu-waiting"):
+        page.locator(f"{graph} .js-plotly-plot").wait_for()
+    legend = page.locator("#nu-trend .legendtext").all_text_contents()
+    assert "Samma månad ett år tidigare" in legend and "Hela riket" in legend
+    rows = page.locator("#nu-region-rows tbody tr")
+    assert rows.count() >= 5
+    # Another measure: the URL follows, the tiles say percent.
+    page.get_by_label("Andel inom 90 dagar").check()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('matt') === 'andel_inom_90'")
+    page.wait_for_function("() => document.querySelector('#nu-tiles .lb-tile-value').innerText.includes('%')")
+    # A tile opens that region's Regional kapacitet for the group.
+    tile = page.locator("#nu-tiles a.lb-tile").first
+    href = tile.get_attribute("href")
+    assert href.startswith("/kapacitet?region=") and "kva=NGB" in href
+    tile.click()
+    page.wait_for_url(re.compile(r"/kapacitet\?"))
+    page.locator("#rk-group-rows").wait_for()
+    assert _query(page)["kva"] == "NGB"
+
+
+def test_regional_kapacitet(page):
+    page.goto(page.base_url + "/kapacitet?region=07&kva=NGB&period=90")
+    page.locator("#rk-group-rows").wait_for()
+    page.recorder.dash_idle()
+    assert "Region Kronoberg" in page.locator("#rk-source").inner_text()
+    assert page.locator("#rk-group-rows tbody tr").count() >= 5      # every group of the region, not only NGB
+    page.locator("#rk-series .js-plotly-plot").wait_for()
+    assert "NGB: väntande, nya och genomförda" in page.locator("#rk-series-title").inner_text()
+    link = page.locator("#rk-alt-link")
+    if link.count():
+        href = link.get_attribute("href")
+        assert href.startswith("/?") and "kva=NGB" in href and "hem=07" in href
+        link.click()
+        page.wait_for_url(re.compile(r"/\?"))
+        page.locator("#jf-grid .ag-row").first.wait_for()
+        assert _query(page)["hem"] == "07"
+        page.go_back()
+        page.locator("#rk-group-rows").wait_for()
+    # Another region from the control: the URL follows.
+    page.locator("#rk-region").click()
+    page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(r"^Skåne$")).first.click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('region') === '12'")
+    page.wait_for_function("() => document.querySelector('#rk-source').innerText.includes('Region Skåne')")
+
+
+def test_datakvalitet(page):
+    page.goto(page.base_url + "/datakvalitet")
+    page.locator("#dq-source-rows").wait_for()
+    page.recorder.dash_idle()
+    sources = page.locator("#dq-source-rows tbody tr").all_inner_texts()
+    assert any(s.startswith("SPOR") for s in sources) and any("Väntetidsdatabasen" in s for s in sources)
+    assert page.locator("#dq-load-rows tbody tr").count() >= 10
+    assert "/api/v1/quality" in page.locator("#dq-download").get_attribute("href")
+    stale = page.locator("#dq-stale")
+    assert stale.inner_text()
+
+
+def test_the_navigation_shows_every_view(page):
+    page.goto(page.base_url + "/om")
+    page.locator("main h1").wait_for()
+    text = page.locator("header").inner_text()
+    for name in ("Jämför enheter", "Nationell utveckling", "Regional kapacitet", "Datakvalitet", "Om statistiken"):
+        assert name in text, name
