@@ -148,10 +148,52 @@ DDL = [
         a90 DOUBLE NOT NULL                -- share with vantedagar <= 90
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS national_months (
+        -- derived once per snapshot (etl.derived.build_view_summaries): the national monthly
+        -- statistics of every KVÅ group, and of every group of a source pooled (kva_grupp '*'),
+        -- over the 48 calendar months ending with the source's data date (Nationell utveckling)
+        source VARCHAR NOT NULL,
+        kva_grupp VARCHAR NOT NULL,
+        y INTEGER NOT NULL,
+        m INTEGER NOT NULL,
+        n BIGINT NOT NULL,
+        q DOUBLE[] NOT NULL,
+        a90 DOUBLE NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS region_windows (
+        -- derived once per snapshot: the pooled statistics per region of every group (and of
+        -- every group of a source, '*') in the windows of 30, 90 and 365 days before D
+        source VARCHAR NOT NULL,
+        kva_grupp VARCHAR NOT NULL,
+        period INTEGER NOT NULL,
+        region_kod VARCHAR NOT NULL,
+        n BIGINT NOT NULL,
+        q DOUBLE[] NOT NULL,
+        a90 DOUBLE NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS flow_counts (
+        -- derived once per snapshot: counted operations by group, calendar year, the
+        -- patient's home county and the performing unit's region (out-of-region care)
+        kva_grupp VARCHAR NOT NULL,
+        ar INTEGER NOT NULL,
+        patient_lan VARCHAR NOT NULL,
+        region_kod VARCHAR NOT NULL,
+        n BIGINT NOT NULL
+    )
+    """,
 ]
 
 NATION_SCOPE = "SE"
 TREND_SUMMARY_MONTHS = TREND_MONTHS  # the unit page reads the 18 months from trend_summary
+#: national_months holds 36 months and the 12 before them (the year-earlier comparison).
+NATIONAL_SUMMARY_MONTHS = 48
+#: The marker of national_months, region_windows and flow_counts in snapshot_info.
+VIEW_SUMMARY_VERSION = "1"
 #: A trend month's statistics, in this order: n, [median, p90], share within 90 days.
 MONTH_STATS = ("count(*), quantile_cont(vantedagar, [0.5, 0.9]), "
                f"avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END)")

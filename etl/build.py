@@ -9,7 +9,7 @@ import duckdb
 
 from data import reference
 from data.schema import DDL, DEMO_HSA_PREFIX, SCHEMA_VERSION, create_schema
-from etl.derived import build_trend_summary
+from etl.derived import build_trend_summary, build_view_summaries
 
 MEMORY_LIMIT = "1200MB"
 #: A full re-sort of ``operations`` when rows appended unsorted exceed this many
@@ -120,6 +120,7 @@ def refresh_summaries(con, now: dt.datetime, unsorted_rows: int) -> None:
         FROM names LEFT JOIN data USING (source) LEFT JOIN files USING (source)
     """)
     build_trend_summary(con)
+    build_view_summaries(con)
     con.execute("DELETE FROM snapshot_info WHERE key IN ('demo', 'created_at', 'schema_version', "
                 "'operations_unsorted_rows')")
     con.execute("""

@@ -32,7 +32,7 @@ import pandas as pd
 
 from data import reference
 from data.schema import DEMO_HSA_PREFIX, SCHEMA_VERSION, create_schema
-from etl.derived import build_trend_summary
+from etl.derived import build_trend_summary, build_view_summaries
 from etl.snapshot import SnapshotStore
 
 UNIT_COLUMNS = ["vardenhet_hsaid", "namn", "sjukhus", "region_kod", "agarform", "ort", "lat", "lon"]
@@ -149,7 +149,8 @@ def build_warehouse(
 ) -> str:
     """Publish a warehouse snapshot under ``<data_dir>/warehouse`` and return its id.
 
-    ``trend_summary=False`` leaves the derived trend_summary table empty (as in
+    ``trend_summary=False`` leaves the derived summary tables empty (trend_summary,
+    national_months, region_windows, flow_counts; as in
     a snapshot written before the table existed).
 
     ``operations_df`` needs vardenhet_hsaid, kva_kod, operation_datum and a start
@@ -213,6 +214,7 @@ def build_warehouse(
                 )
             if trend_summary:
                 build_trend_summary(con)
+                build_view_summaries(con)
             con.execute("INSERT INTO sources VALUES ('vardenheter', NULL, ?, 1, ?)", [len(units), now])
             con.execute("INSERT INTO sources VALUES ('kva', NULL, ?, 0, ?)", [len(kva), now])
             history = [

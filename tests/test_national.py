@@ -111,3 +111,23 @@ def test_a_small_region_month_is_hidden(world):
     result = national.national(wh, kva="NGB", suppress_below=10_000)
     assert all(r["n"] is None or r["n"] >= 10_000 or r["n"] == 0 for r in result.regions)
     assert all(m["median"] is None for m in result.months)
+
+
+def test_the_etl_summaries_give_the_same_answers_as_the_live_queries(tmp_path):
+    """national_months, region_windows and flow_counts (built once per snapshot)
+    answer exactly what the questions compute from the operations."""
+    from data.questions import capacity
+    from data.questions.lookups import has_view_summaries
+
+    ds = random_dataset(9, n_units=14, days=700, volume=90)
+    build_warehouse(tmp_path / "with", ds.units, ds.operations, ds.vtd, kva_df=ds.kva)
+    build_warehouse(tmp_path / "without", ds.units, ds.operations, ds.vtd, kva_df=ds.kva, trend_summary=False)
+    summarised, live = Warehouse(tmp_path / "with" / "warehouse"), Warehouse(tmp_path / "without" / "warehouse")
+    assert has_view_summaries(summarised) and not has_view_summaries(live)
+    for kwargs in ({"kva": "NGB"}, {"source": "spor"}, {"kva": "CJC", "period": 30}, {"source": "ncr", "period": 90}):
+        a, b = national.national(summarised, **kwargs), national.national(live, **kwargs)
+        assert a.months == b.months and a.regions == b.regions and a.vantande == b.vantande, kwargs
+    region = ds.units["region_kod"].iloc[0]
+    for kva in (None, "NGB"):
+        a, b = capacity.capacity(summarised, region, kva=kva), capacity.capacity(live, region, kva=kva)
+        assert a.utomlans == b.utomlans and a.floden == b.floden and a.groups == b.groups

@@ -5,7 +5,7 @@ elsewhere with shorter waits (METRICS.md "Wait-time database", "Out-of-region
 care", "Capacity elsewhere").
 
 Small numbers: a count of 1-4 is hidden with what is computed from it (the
-wait-time measures through vtd_measures, the flows as "<5" with
+wait-time measures through month_measures, the flows as "<5" with
 complementary suppression of each region's outflows and inflows, a share
 whose numerator, denominator or complement is small)."""
 from __future__ import annotations
@@ -17,8 +17,9 @@ import pandas as pd
 
 from data import geo
 from data.context import cached
-from data.questions.lookups import QueryError, check_period, data_date, group_titles, is_demo, normalise_kva
-from data.questions.vtd import vtd_measures
+from data.questions.lookups import (QueryError, check_period, data_date, group_titles, has_view_summaries, is_demo,
+                                    normalise_kva)
+from data.questions.vtd import month_measures
 from data.questions.waits import waits_table
 from data.reference import NCR_GROUPS, regions as reference_regions
 from data.suppression import hidden_parts, is_small
@@ -47,12 +48,6 @@ class CapacityResult:
     suppress_below: int = 5
 
 
-def _value(v, integer=True):
-    if v is None or pd.isna(v):
-        return None
-    return int(v) if integer else float(v)
-
-
 @cached
 def capacity(wh: Warehouse, region: str, kva: str | None = None, period: int = 90,
              suppress_below: int = 5) -> CapacityResult:
@@ -75,44 +70,34 @@ def capacity(wh: Warehouse, region: str, kva: str | None = None, period: int = 9
 def _queues(wh, region, kva, k):
     """Every group of the region (the planner's overview); the monthly series of
     the chosen group only (of all when none is chosen)."""
-    params = {"region": region}
-    extra = ""
-    df = wh.df(f"""
-        SELECT kva_grupp, period, sum(vantande) AS vantande, sum(vantande_over_90) AS vantande_over_90,
-               CASE WHEN count(nya) = count(*) THEN sum(nya) END AS nya,
-               sum(genomforda) AS genomforda, sum(genomforda_inom_90) AS genomforda_inom_90
-        FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL AND region_kod = $region{extra}
-        GROUP BY kva_grupp, period ORDER BY kva_grupp, period""", params)
+    found = wh.rows("""
+        SELECT kva_grupp, period, sum(vantande), sum(vantande_over_90),
+               CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
+        FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL AND region_kod = $region
+        GROUP BY kva_grupp, period ORDER BY kva_grupp, period""", {"region": region})
     latest = wh.rows("SELECT max(period) FROM vtd WHERE fas = 2")[0][0]
-    if df.empty or latest is None:
+    if not found or latest is None:
         return (), (), None
     m = pd.Period(latest, "M")
     window = {str(m - i) for i in range(3)}
     series_from = str(m - (SERIES_MONTHS - 1))
+    per_group: dict[str, list[dict]] = {}
+    for group, period, v, over, nya, g, g90 in found:
+        per_group.setdefault(group, []).append({"period": period, "vantande": v, "vantande_over_90": over, "nya": nya,
+                                                "genomforda": g, "genomforda_inom_90": g90})
     groups, months = [], []
-    for group, part in df.groupby("kva_grupp", sort=True):
-        measured = vtd_measures(part.drop(columns="kva_grupp").reset_index(drop=True), k)
-        by = {r["period"]: r for r in measured.to_dict("records")}
-        now = by.get(str(m))
+    for group, rows in per_group.items():
+        measured = month_measures(rows, k)
+        by = {r["period"]: r for r in measured}
+        now = by.get(str(m)) or {}
         recent = [by[p] for p in sorted(window) if p in by]
         nets = [r["netto_inflode"] for r in recent]
-        growing = None if not recent or any(pd.isna(x) for x in nets) else sum(nets) > 0
-        groups.append({
-            "kva": group,
-            "vantande": _value(now["vantande"]) if now else None,
-            "vantande_over_90": _value(now["vantande_over_90"]) if now else None,
-            "andel_vantande_inom_90": _value(now["andel_vantande_inom_90"], False) if now else None,
-            "nya": _value(now["nya"]) if now else None,
-            "genomforda": _value(now["genomforda"]) if now else None,
-            "netto_inflode": _value(now["netto_inflode"]) if now else None,
-            "kotid_manader": _value(now["kotid_manader"], False) if now else None,
-            "vaxande": growing,
-        })
-        for rec in measured.to_dict("records"):
-            if rec["period"] >= series_from and (kva is None or group == kva):
-                months.append({"month": rec["period"], "kva": group, "vantande": _value(rec["vantande"]),
-                               "nya": _value(rec["nya"]), "genomforda": _value(rec["genomforda"]),
-                               "netto_inflode": _value(rec["netto_inflode"])})
+        growing = None if not recent or any(x is None for x in nets) else sum(nets) > 0
+        groups.append({"kva": group, **{key: now.get(key) for key in GROUP_KEYS[1:-1]}, "vaxande": growing})
+        if kva is None or group == kva:
+            months += [{"month": r["period"], "kva": group, "vantande": r["vantande"], "nya": r["nya"],
+                        "genomforda": r["genomforda"], "netto_inflode": r["netto_inflode"]}
+                       for r in measured if r["period"] >= series_from]
     groups.sort(key=lambda g: (g["vaxande"] is not True, -(g["vantande"] or 0), g["kva"]))
     return tuple(groups), tuple(months), m.end_time.date()
 
@@ -131,11 +116,17 @@ def _out_of_region(wh, region, kva, k):
     extra = ""
     if kva:
         extra, params["kva"] = " AND kva_grupp = $kva", kva
-    flows = wh.rows(f"""
-        SELECT kva_grupp, year(operation_datum) AS ar, patient_lan, region_kod, count(*) AS n
-        FROM operations
-        WHERE NOT akut AND patient_lan IS NOT NULL AND (patient_lan = $region OR region_kod = $region){extra}
-        GROUP BY ALL ORDER BY kva_grupp, ar, patient_lan, region_kod""", params)
+    if has_view_summaries(wh):  # the counts, built once per snapshot by the ETL (etl/derived.py)
+        flows = wh.rows(f"""
+            SELECT kva_grupp, ar, patient_lan, region_kod, n FROM flow_counts
+            WHERE (patient_lan = $region OR region_kod = $region){extra}
+            ORDER BY kva_grupp, ar, patient_lan, region_kod""", params)
+    else:
+        flows = wh.rows(f"""
+            SELECT kva_grupp, year(operation_datum) AS ar, patient_lan, region_kod, count(*) AS n
+            FROM operations
+            WHERE NOT akut AND patient_lan IS NOT NULL AND (patient_lan = $region OR region_kod = $region){extra}
+            GROUP BY ALL ORDER BY kva_grupp, ar, patient_lan, region_kod""", params)
     by_key: dict[tuple, list] = {}
     for group, ar, fran, till, n in flows:
         by_key.setdefault((group, int(ar)), []).append((fran, till, int(n)))

@@ -213,6 +213,15 @@ def has_trend_summary(wh: Warehouse) -> bool:
     return bool(rows) and rows[0][0] == str(TREND_SUMMARY_MONTHS)
 
 
+@per_snapshot
+def has_view_summaries(wh: Warehouse) -> bool:
+    """Whether the snapshot carries national_months, region_windows and flow_counts."""
+    from data.schema import VIEW_SUMMARY_VERSION
+
+    rows = wh.rows("SELECT value FROM snapshot_info WHERE key = 'view_summaries'")
+    return bool(rows) and rows[0][0] == VIEW_SUMMARY_VERSION
+
+
 class FrameFromRecords:
     """``WaitsResult.rows``: the DataFrame given to the constructor, or else one
     built from ``row_records`` on first use and kept. The screen needs only the

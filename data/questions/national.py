@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from data.context import cached
-from data.questions.lookups import QueryError, check_period, data_date, group_titles, is_demo, normalise_kva
-from data.questions.vtd import vtd_measures
+from data.questions.lookups import (QueryError, check_period, data_date, group_titles, has_view_summaries, is_demo,
+                                    normalise_kva)
+from data.questions.vtd import month_measures
 from data.questions.waits import _hide_small_counts
 from data.reference import NCR_GROUPS, regions as reference_regions
 from data.schema import MONTH_STATS
@@ -87,19 +88,24 @@ def national(wh: Warehouse, kva: str | None = None, source: str | None = None, p
     if d is None:
         return NationalResult(vantande=vantande, vtd_date=vtd_date, **base)
     gsql, gparams = _group_sql(kva, source)
-    first_loaded = wh.rows(f"SELECT min(operation_datum) FROM operations WHERE source = $src AND NOT akut{gsql}",
-                           {"src": source, **gparams})[0][0]
+    summaries = has_view_summaries(wh)
+    first_loaded = _first_loaded(wh, source, kva, summaries)
     months = months_back(d, first_loaded)
     year_before_first = pd.Period(months[0], "M") - 12
-    found = {
-        f"{y:04d}-{m:02d}": (n, q, a90)
-        for y, m, n, q, a90 in wh.rows(
-            f"""SELECT year(operation_datum) AS y, month(operation_datum) AS m, {MONTH_STATS}
-                FROM operations
-                WHERE source = $src AND NOT akut AND operation_datum >= $first AND operation_datum <= $d{gsql}
-                GROUP BY y, m""",
-            {"src": source, "first": year_before_first.start_time.date(), "d": d, **gparams})
-    }
+    if summaries:  # built by the ETL once per snapshot (etl/derived.py), the same statistics
+        found = {f"{y:04d}-{m:02d}": (n, q, a90) for y, m, n, q, a90 in wh.rows(
+            "SELECT y, m, n, q, a90 FROM national_months WHERE source = $src AND kva_grupp = $g",
+            {"src": source, "g": kva or "*"})}
+    else:
+        found = {
+            f"{y:04d}-{m:02d}": (n, q, a90)
+            for y, m, n, q, a90 in wh.rows(
+                f"""SELECT year(operation_datum) AS y, month(operation_datum) AS m, {MONTH_STATS}
+                    FROM operations
+                    WHERE source = $src AND NOT akut AND operation_datum >= $first AND operation_datum <= $d{gsql}
+                    GROUP BY y, m""",
+                {"src": source, "first": year_before_first.start_time.date(), "d": d, **gparams})
+        }
     month_rows = []
     for month in months:
         row = {"month": month, **_stat(found, month, k)}
@@ -107,22 +113,42 @@ def national(wh: Warehouse, kva: str | None = None, source: str | None = None, p
         row["median_ar_innan"] = before["median"]
         row["andel_inom_90_ar_innan"] = before["andel_inom_90"]
         month_rows.append(row)
-    return NationalResult(months=tuple(month_rows), regions=tuple(_regions(wh, source, gsql, gparams, d, period, k)),
-                          vantande=vantande, vtd_date=vtd_date, **base)
+    regions = _regions(wh, source, kva, gsql, gparams, d, period, k, summaries)
+    return NationalResult(months=tuple(month_rows), regions=tuple(regions), vantande=vantande, vtd_date=vtd_date,
+                          **base)
 
 
-def _regions(wh, source, gsql, gparams, d, period, k) -> list[dict]:
+def _first_loaded(wh, source, kva, summaries) -> dt.date | None:
+    """The first month with a counted operation (the series starts there when
+    fewer than 36 months are loaded); from the summary when there is one."""
+    if summaries:
+        # The summary covers 48 months: a first month at its start means "earlier", which
+        # months_back's 36 months never reach either.
+        y, m = wh.rows("SELECT min(y * 100 + m) // 100, min(y * 100 + m) % 100 FROM national_months "
+                       "WHERE source = $src AND kva_grupp = $g", {"src": source, "g": kva or "*"})[0]
+        return dt.date(int(y), int(m), 1) if y is not None else None
+    gsql, gparams = _group_sql(kva, source)
+    return wh.rows(f"SELECT min(operation_datum) FROM operations WHERE source = $src AND NOT akut{gsql}",
+                   {"src": source, **gparams})[0][0]
+
+
+def _regions(wh, source, kva, gsql, gparams, d, period, k, summaries) -> list[dict]:
     """The table view's region-level statistics for the window (pooled per region),
     with the same primary and secondary suppression."""
     stats = []
     names = {kod: r.namn for kod, r in reference_regions().items()}
-    for region_kod, n, q, a90 in wh.rows(
-        f"""SELECT region_kod, count(*), quantile_cont(vantedagar, [0.5, 0.9]),
-                   avg(CASE WHEN vantedagar <= 90 THEN 1.0 ELSE 0.0 END)
-            FROM operations
-            WHERE source = $src AND NOT akut AND operation_datum > $lo AND operation_datum <= $d{gsql}
-            GROUP BY region_kod""",
-        {"src": source, "lo": d - dt.timedelta(days=period), "d": d, **gparams}):
+    if summaries and period in (30, 90, 365):
+        found = wh.rows("SELECT region_kod, n, q, a90 FROM region_windows WHERE source = $src AND kva_grupp = $g "
+                        "AND period = $p", {"src": source, "g": kva or "*", "p": period})
+    else:
+        found = wh.rows(
+            f"""SELECT region_kod, count(*), quantile_cont(vantedagar, [0.5, 0.9]),
+                       avg(CASE WHEN vantedagar <= 90 THEN 1.0 ELSE 0.0 END)
+                FROM operations
+                WHERE source = $src AND NOT akut AND operation_datum > $lo AND operation_datum <= $d{gsql}
+                GROUP BY region_kod""",
+            {"src": source, "lo": d - dt.timedelta(days=period), "d": d, **gparams})
+    for region_kod, n, q, a90 in found:
         shown = n >= k
         stats.append({"id": region_kod, "region_kod": region_kod, "namn": names.get(region_kod, region_kod),
                       "n": n, "suppressed": not shown, "median": q[0] if shown else None,
@@ -147,31 +173,34 @@ def _vantande(wh, kva, source, k) -> tuple[tuple[dict, ...], dt.date | None]:
     else:
         cmp = "IN" if source == "ncr" else "NOT IN"
         where, params = f"kva_grupp {cmp} ({', '.join(repr(g) for g in sorted(NCR_GROUPS))})", {}
-    df = wh.df(f"""
-        SELECT period, region_kod, sum(vantande) AS vantande, sum(vantande_over_90) AS vantande_over_90,
-               CASE WHEN count(nya) = count(*) THEN sum(nya) END AS nya,
-               sum(genomforda) AS genomforda, sum(genomforda_inom_90) AS genomforda_inom_90
+    found = wh.rows(f"""
+        SELECT period, region_kod, sum(vantande), sum(vantande_over_90),
+               CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
         FROM vtd WHERE fas = 2 AND {where} GROUP BY period, region_kod ORDER BY period, region_kod""", params)
-    if df.empty:
+    if not found:
         return (), None
-    last = pd.Period(df["period"].max(), "M")
-    vtd_date = last.end_time.date()
+    last = pd.Period(max(r[0] for r in found), "M")
     keep = {str(last - i) for i in range(NATIONAL_MONTHS)}
-    df = df[df["period"].isin(keep)]
-    counts = ["vantande", "vantande_over_90", "genomforda", "genomforda_inom_90"]
-    nation = df.groupby("period", as_index=False).agg(
-        {**{c: "sum" for c in counts}, "nya": lambda s: s.sum() if s.notna().all() else float("nan")})
+    scopes: dict[str | None, list[dict]] = {None: []}
+    nation: dict[str, dict] = {}
+    for period, region_kod, v, over, nya, g, g90 in found:
+        if period not in keep:
+            continue
+        row = {"period": period, "vantande": v, "vantande_over_90": over, "nya": nya, "genomforda": g,
+               "genomforda_inom_90": g90}
+        scopes.setdefault(region_kod, []).append(row)
+        total = nation.setdefault(period, {"period": period, "vantande": 0, "vantande_over_90": 0, "nya": 0,
+                                           "genomforda": 0, "genomforda_inom_90": 0})
+        for key in ("vantande", "vantande_over_90", "genomforda", "genomforda_inom_90"):
+            total[key] += int(row[key])
+        total["nya"] = None if total["nya"] is None or nya is None else total["nya"] + int(nya)
+    scopes[None] = [nation[p] for p in sorted(nation)]
     out = []
-    scopes = [(None, nation)] + [(r, part.drop(columns="region_kod")) for r, part in df.groupby("region_kod")]
-    for region_kod, part in scopes:
-        measured = vtd_measures(part.reset_index(drop=True), k)
-        for rec in measured.to_dict("records"):
-            row = {"month": rec["period"], "region_kod": region_kod}
-            for key in VANTANDE_KEYS[2:]:
-                value = rec[key]
-                row[key] = None if pd.isna(value) else (int(value) if key != "andel_vantande_inom_90" else float(value))
-            out.append(row)
-    return tuple(out), vtd_date
+    for region_kod, rows in scopes.items():
+        for rec in month_measures(rows, k):
+            out.append({"month": rec["period"], "region_kod": region_kod,
+                        **{key: rec[key] for key in VANTANDE_KEYS[2:]}})
+    return tuple(out), last.end_time.date()
 
 
 # ---- JSON and tables -------------------------------------------------------------------

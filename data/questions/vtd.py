@@ -61,56 +61,82 @@ def vtd_monthly(wh: Warehouse, unit: str | None = None, region: str | None = Non
 COUNT_COLUMNS = ("vantande", "vantande_over_90", "nya", "genomforda", "genomforda_inom_90")
 
 
-def vtd_measures(df: pd.DataFrame, suppress_below: int | None = None) -> pd.DataFrame:
-    """Add the METRICS.md wait-time-database measures to monthly summed counts
-    (columns period, vantande, vantande_over_90, nya, genomforda, genomforda_inom_90)."""
-    df = df.copy()
-    for col in ("vantande", "vantande_over_90", "genomforda", "genomforda_inom_90"):
-        df[col] = df[col].astype("int64")
-    df["nya"] = df["nya"].astype("float64")
-    v, g = df["vantande"].astype("float64"), df["genomforda"].astype("float64")
-    df["andel_vantande_inom_90"] = ((v - df["vantande_over_90"]) / v).where(v > 0)
-    df["andel_genomforda_inom_90"] = (df["genomforda_inom_90"] / g).where(g > 0)
-    df["netto_inflode"] = df["nya"] - g
-    periods = [pd.Period(p, "M") for p in df["period"]]
-    by_period = dict(zip(periods, g))
-    kotid = []
-    for p, queue in zip(periods, v):
-        # METRICS.md: a month without a delivered row is left out of the mean, not counted as zero
-        last3 = [g for g in (by_period.get(p - k) for k in range(3)) if g is not None]
+MEASURE_COLUMNS = ("andel_vantande_inom_90", "andel_genomforda_inom_90", "netto_inflode", "kotid_manader")
+
+
+def _month_index(period: str) -> int:
+    return int(period[:4]) * 12 + int(period[5:7]) - 1
+
+
+def month_measures(rows, suppress_below: int | None = None) -> list[dict]:
+    """The METRICS.md wait-time-database measures of monthly summed counts, in
+    plain Python (a region's ~100 groups are measured per request): each row a
+    dict with period 'YYYY-MM', vantande, vantande_over_90, nya (None when a
+    unit's row lacked it), genomforda, genomforda_inom_90; returned with
+    andel_vantande_inom_90, andel_genomforda_inom_90, netto_inflode and
+    kotid_manader added, None where there is no value.
+
+    - andel_vantande_inom_90 = (vantande - vantande_over_90) / vantande;
+      andel_genomforda_inom_90 = genomforda_inom_90 / genomforda;
+      netto_inflode = nya - genomforda.
+    - kotid_manader = vantande / the mean of genomforda over this and the two
+      previous months, a month without a delivered row left out of the mean
+      (none when the mean is 0).
+    - Small numbers (data/suppression.py), with ``suppress_below`` = k: a count
+      of 1..k-1 is hidden, and so is every measure computed from a hidden count
+      or with a small numerator, and a part whose complement is small (waiting
+      within 90 days, completed beyond 90 days): a share beside its shown
+      denominator would give the hidden count back."""
+    rows = [dict(r) for r in rows]
+    completed = {_month_index(r["period"]): int(r["genomforda"]) for r in rows}
+    out = []
+    k = suppress_below or 0
+
+    def small(x):
+        return x is not None and 0 < x < k
+
+    for r in rows:
+        v, over, g, g90 = (int(r[c]) for c in ("vantande", "vantande_over_90", "genomforda", "genomforda_inom_90"))
+        nya = None if r.get("nya") is None or r["nya"] != r["nya"] else int(r["nya"])
+        m = _month_index(r["period"])
+        last3 = [completed[m - j] for j in range(3) if m - j in completed]
         mean = sum(last3) / len(last3) if last3 else 0.0
-        kotid.append(queue / mean if mean > 0 else float("nan"))
-    df["kotid_manader"] = kotid
-    if suppress_below:
-        df = _suppress(df, suppress_below, periods, by_period)
-    return df.reset_index(drop=True)
-
-
-def _suppress(df: pd.DataFrame, k: int, periods, genomforda_by_period) -> pd.DataFrame:
-    """Small numbers (data/suppression.py): a count of 1..k-1 becomes NaN, and
-    so does every measure computed from a hidden count or with a small
-    numerator (a share shown beside its shown denominator would give the
-    hidden count back)."""
-    small = {c: df[c].between(1, k - 1) for c in COUNT_COLUMNS}
-    within = df["vantande"] - df["vantande_over_90"]
-    hidden_share_v = small["vantande"] | small["vantande_over_90"] | within.between(1, k - 1)
-    hidden_share_g = small["genomforda"] | small["genomforda_inom_90"] | \
-        (df["genomforda"] - df["genomforda_inom_90"]).between(1, k - 1)
-    hidden_g = {p: 0 < g < k for p, g in genomforda_by_period.items()}
-    hidden_kotid = [small["vantande"].iloc[i] or any(hidden_g.get(p - j, False) for j in range(3))
-                    for i, p in enumerate(periods)]
-    out = df.copy()
-    for c in COUNT_COLUMNS:
-        out[c] = out[c].astype("float64").mask(small[c])
-    # Complementary: the whole minus a shown part must not give a small part
-    # (waiting within 90 days = waiting - beyond 90; completed beyond 90 days
-    # = completed - within 90), so the part is hidden too.
-    out["vantande_over_90"] = out["vantande_over_90"].mask(within.between(1, k - 1))
-    out["genomforda_inom_90"] = out["genomforda_inom_90"].mask(
-        (df["genomforda"] - df["genomforda_inom_90"]).between(1, k - 1))
-    out["andel_vantande_inom_90"] = out["andel_vantande_inom_90"].mask(hidden_share_v)
-    out["andel_genomforda_inom_90"] = out["andel_genomforda_inom_90"].mask(hidden_share_g)
-    out["netto_inflode"] = out["netto_inflode"].mask(small["nya"] | small["genomforda"])
-    out["kotid_manader"] = out["kotid_manader"].mask(pd.Series(hidden_kotid, index=out.index))
+        row = {**r, "vantande": v, "vantande_over_90": over, "nya": nya, "genomforda": g, "genomforda_inom_90": g90,
+               "andel_vantande_inom_90": (v - over) / v if v > 0 else None,
+               "andel_genomforda_inom_90": g90 / g if g > 0 else None,
+               "netto_inflode": nya - g if nya is not None else None,
+               "kotid_manader": v / mean if mean > 0 else None}
+        if k:
+            hidden = {c: small(row[c]) for c in COUNT_COLUMNS}
+            within_small, beyond_small = small(v - over), small(g - g90)
+            if hidden["vantande"] or hidden["vantande_over_90"] or within_small:
+                row["andel_vantande_inom_90"] = None
+            if hidden["genomforda"] or hidden["genomforda_inom_90"] or beyond_small:
+                row["andel_genomforda_inom_90"] = None
+            if hidden["nya"] or hidden["genomforda"]:
+                row["netto_inflode"] = None
+            if hidden["vantande"] or any(small(completed.get(m - j)) for j in range(3)):
+                row["kotid_manader"] = None
+            for c in COUNT_COLUMNS:
+                if hidden[c]:
+                    row[c] = None
+            if within_small:
+                row["vantande_over_90"] = None
+            if beyond_small:
+                row["genomforda_inom_90"] = None
+        out.append(row)
     return out
 
+
+def vtd_measures(df: pd.DataFrame, suppress_below: int | None = None) -> pd.DataFrame:
+    """:func:`month_measures` of a frame of monthly summed counts, as a frame
+    (NaN where there is no value): the unit page's table and figure."""
+    measured = month_measures(df.to_dict("records"), suppress_below)
+    cols = list(df.columns) + [c for c in MEASURE_COLUMNS if c not in df.columns]
+    out = pd.DataFrame(measured, columns=cols)
+    for c in COUNT_COLUMNS + MEASURE_COLUMNS:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    if not suppress_below:
+        for c in ("vantande", "vantande_over_90", "genomforda", "genomforda_inom_90"):
+            out[c] = out[c].astype("int64")
+    return out.reset_index(drop=True)
