@@ -1,7 +1,7 @@
 """Nationell utveckling, Regional kapacitet and Datakvalitet on the national
 demo, beside a naive pandas baseline in the same run.
 
-    .venv/bin/python benchmarks/bench_views.py [--data-dir /tmp/bench-api-var] [--delivery DIR] [--repeat 20]
+    .venv/bin/python benchmarks/bench_views.py [--data-dir /tmp/bench-views-var] [--delivery DIR] [--repeat 20]
 
 Every API call and Dash callback of the three pages runs through the real
 Flask app in process (authentication, the guard, JSON or the callback's
@@ -44,9 +44,25 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def _has_summaries(data_dir: Path) -> bool:
+    root = data_dir / "warehouse"
+    if not (root / "CURRENT").exists():
+        return False
+    path = root / "snapshots" / f"{(root / 'CURRENT').read_text().strip()}.duckdb"
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return bool(con.execute("SELECT 1 FROM snapshot_info WHERE key = 'view_summaries'").fetchall())
+    finally:
+        con.close()
+
+
 def prepare(data_dir: Path, delivery: Path) -> None:
-    if (data_dir / "warehouse" / "CURRENT").exists():
+    """The national demo loaded with the real CLI (again when the snapshot predates the view summaries)."""
+    if _has_summaries(data_dir):
         return
+    import shutil
+
+    shutil.rmtree(data_dir, ignore_errors=True)
     env = {**os.environ, "LAGESBILD_DATA_DIR": str(data_dir), "LAGESBILD_ENV": "test", "PYTHONPATH": str(ROOT)}
     if not delivery.exists():
         log(f"genererar nationell demoleverans i {delivery} …")
@@ -130,7 +146,7 @@ def time_calls(fn, repeat: int) -> list[float]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", type=Path, default=Path("/tmp/bench-api-var"))
+    ap.add_argument("--data-dir", type=Path, default=Path("/tmp/bench-views-var"))
     ap.add_argument("--delivery", type=Path, default=Path("/tmp/lagesbild-bench/delivery"))
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--profile", action="store_true")

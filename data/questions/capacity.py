@@ -68,19 +68,23 @@ def capacity(wh: Warehouse, region: str, kva: str | None = None, period: int = 9
 # ---- the waiting list against production -------------------------------------------------
 
 def _queues(wh, region, kva, k):
-    """Every group of the region (the planner's overview); the monthly series of
-    the chosen group only (of all when none is chosen)."""
-    found = wh.rows("""
-        SELECT kva_grupp, period, sum(vantande), sum(vantande_over_90),
-               CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
-        FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL AND region_kod = $region
-        GROUP BY kva_grupp, period ORDER BY kva_grupp, period""", {"region": region})
+    """Every group of the region at M (the planner's overview: the months M-2..M
+    are all its measures need) and the chosen group's monthly series."""
     latest = wh.rows("SELECT max(period) FROM vtd WHERE fas = 2")[0][0]
-    if not found or latest is None:
+    if latest is None:
         return (), (), None
     m = pd.Period(latest, "M")
     window = {str(m - i) for i in range(3)}
     series_from = str(m - (SERIES_MONTHS - 1))
+    found = wh.rows("""
+        SELECT kva_grupp, period, sum(vantande), sum(vantande_over_90),
+               CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
+        FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL AND region_kod = $region
+          AND (period >= $from OR (kva_grupp = $kva AND period >= $series))
+        GROUP BY kva_grupp, period ORDER BY kva_grupp, period""",
+        {"region": region, "from": str(m - 2), "kva": kva or "", "series": series_from})
+    if not found:
+        return (), (), None
     per_group: dict[str, list[dict]] = {}
     for group, period, v, over, nya, g, g90 in found:
         per_group.setdefault(group, []).append({"period": period, "vantande": v, "vantande_over_90": over, "nya": nya,
@@ -94,7 +98,7 @@ def _queues(wh, region, kva, k):
         nets = [r["netto_inflode"] for r in recent]
         growing = None if not recent or any(x is None for x in nets) else sum(nets) > 0
         groups.append({"kva": group, **{key: now.get(key) for key in GROUP_KEYS[1:-1]}, "vaxande": growing})
-        if kva is None or group == kva:
+        if group == kva:
             months += [{"month": r["period"], "kva": group, "vantande": r["vantande"], "nya": r["nya"],
                         "genomforda": r["genomforda"], "netto_inflode": r["netto_inflode"]}
                        for r in measured if r["period"] >= series_from]
