@@ -60,8 +60,7 @@ def layout(**query):
                                     className="btn btn-outline-primary btn-sm mt-4"), lg=6)]),
             html.Div(id=DQ_REASONS, className="mt-2"), html.Div(id=DQ_ROWS),
         ], className="lb-card"),
-        html.Div([html.H2("Inläsningshistorik", className="h5"), html.Div(id=DQ_LOADS, className="lb-scroll")],
-                 className="lb-card"),
+        html.Div([html.H2("Inläsningshistorik", className="h5"), html.Div(id=DQ_LOADS)], className="lb-card"),
         dbc.Row([
             dbc.Col(html.Div([html.H2("Enheter som har tystnat", className="h5"), html.Div(id=DQ_STALE)],
                              className="lb-card"), lg=7),
@@ -69,6 +68,37 @@ def layout(**query):
                              className="lb-card"), lg=5),
         ]),
     ])
+
+
+def load_grid(loads) -> "dag.AgGrid":
+    """The load history as one AG Grid (sortable, filterable): a hundred files
+    without a hundred rows of components to build and send."""
+    import dash_ag_grid as dag
+
+    from components import columns as grid_columns
+
+    rows = [{"id": str(i), "fil": r["fil"], "typ": KIND_LABELS.get(r["kind"], r["kind"]),
+             "tid": fmt.fmt_local_time(r["inlast"], seconds=False), "godkanda": r["godkanda"],
+             "godkanda_txt": fmt.fmt_int(r["godkanda"]), "avvisade": r["avvisade"],
+             "avvisade_txt": fmt.fmt_int(r["avvisade"]), "utfall": quality.OUTCOMES.get(r["utfall"], r["utfall"]),
+             "meddelande": r["meddelande"] or ""} for i, r in enumerate(loads)]
+    text = {"filter": "agTextColumnFilter", "flex": 1, "minWidth": 120}
+    number = {"type": "rightAligned", "filter": "agNumberColumnFilter", "flex": 1, "minWidth": 100}
+    defs = [{"field": "fil", "headerName": "Fil", **text, "minWidth": 180},
+            {"field": "typ", "headerName": "Typ", **text}, {"field": "tid", "headerName": "Inläst", **text},
+            {"field": "godkanda", "headerName": "Godkända", **number,
+             "valueFormatter": {"function": "params.data.godkanda_txt"}},
+            {"field": "avvisade", "headerName": "Avvisade", **number,
+             "valueFormatter": {"function": "params.data.avvisade_txt"}},
+            {"field": "utfall", "headerName": "Utfall", **text,
+             "cellClassRules": {"lb-growing": {"function": "params.value == 'avvisad'"}}},
+            {"field": "meddelande", "headerName": "Meddelande", **text, "flex": 3, "wrapText": True,
+             "autoHeight": True, "minWidth": 240}]
+    return dag.AgGrid(id="dq-load-grid", rowData=rows, columnDefs=defs, getRowId="params.data.id",
+                      defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True,
+                                     "autoHeaderHeight": True},
+                      dashGridOptions={"localeText": grid_columns.grid_locale(), "animateRows": False},
+                      className="ag-theme-quartz lb-grid", style={"width": "100%", "height": "460px"})
 
 
 def _location(r: dict) -> str:
@@ -107,13 +137,8 @@ def update(file):
     else:
         reasons, rows = html.P(f"Inga avvisade rader {what}.", className="mb-0"), None
     download = "/api/v1/quality?" + urlencode({**({"fil": file} if file else {}), "limit": 1000, "format": "csv"})
-    loads = charts.simple_table(
-        [("Fil", "fil", "text"), ("Typ", "typ", "text"), ("Inläst", "tid", "text"), ("Godkända", "godkanda", "int"),
-         ("Avvisade", "avvisade", "int"), ("Utfall", "utfall_text", "text"), ("Meddelande", "meddelande", "text")],
-        [{**r, "typ": KIND_LABELS.get(r["kind"], r["kind"]), "tid": fmt.fmt_local_time(r["inlast"], seconds=False),
-          "utfall_text": quality.OUTCOMES.get(r["utfall"], r["utfall"])} for r in result.loads], "dq-load-rows",
-        caption=f"De senaste {len(result.loads)} filerna, nyaste först.",
-        row_class=lambda r: "table-warning" if r["utfall"] == "rejected" else None)
+    loads = [html.P(f"De senaste {len(result.loads)} filerna, nyaste först; sortera och filtrera i kolumnerna.",
+                    className="lb-source"), load_grid(result.loads)]
     stale = (charts.simple_table(
         [("Enhet", "enhet", "node"), ("Källa", "kalla", "text"), ("Senaste operation", "senaste_operation", "text")],
         [{**u, "enhet": dcc.Link(u["namn"], href=f"/enhet/{u['id']}"), "kalla": source_label(u["source"])}

@@ -92,22 +92,44 @@ def layout(**query):
     ])
 
 
-GROUP_COLUMNS = [("KVÅ-grupp", "grupp", "node"), ("Väntande", "vantande", "count"),
-                 ("Väntat > 90 dagar", "vantande_over_90", "count"),
+GROUP_COLUMNS = [("Väntande", "vantande", "count"), ("Väntat > 90 dagar", "vantande_over_90", "count"),
                  ("Andel inom 90 dagar", "andel_vantande_inom_90", "share"), ("Nya", "nya", "count"),
                  ("Genomförda", "genomforda", "count"), ("Nettoinflöde", "netto_inflode", "int"),
-                 ("Kötid (månader)", "kotid_manader", "decimal"), ("Kön", "trend", "text")]
+                 ("Kötid (månader)", "kotid_manader", "decimal")]
 
 
-def _group_rows(result, region, period):
+def group_grid(result, region, period, k):
+    """The region's groups as one AG Grid (sortable, growing queues first): row
+    data with numbers numeric and their Swedish texts in ``<key>_txt``; the
+    group's name links to its months (the UnitLink renderer)."""
+    import dash_ag_grid as dag
+
+    from components import columns as grid_columns
+
     titles = result.titles or {}
     rows = []
     for g in result.groups:
-        link = dcc.Link(f"{g['kva']} {titles.get(g['kva'], '')}".strip(),
-                        href="/kapacitet" + encode(region, g["kva"], period))
-        trend = {True: "växer", False: "minskar eller står still"}.get(g["vaxande"], "uppgift saknas")
-        rows.append({**g, "grupp": link, "trend": trend})
-    return rows
+        row = {"id": g["kva"], "grupp": f"{g['kva']} {titles.get(g['kva'], '')}".strip(),
+               "href": "/kapacitet" + encode(region, g["kva"], period),
+               "trend": {True: "växer", False: "minskar eller står still"}.get(g["vaxande"], "uppgift saknas")}
+        for _, key, kind in GROUP_COLUMNS:
+            value = g[key]
+            row[key] = None if value is None else (value * 100 if kind == "share" else value)
+            row[f"{key}_txt"] = charts.cell_text(value, kind, k)
+        rows.append(row)
+    defs = [{"field": "grupp", "headerName": "KVÅ-grupp", "cellRenderer": "UnitLink", "flex": 3, "minWidth": 220,
+             "wrapText": True, "autoHeight": True, "filter": "agTextColumnFilter"}]
+    for header, key, _ in GROUP_COLUMNS:
+        defs.append({"field": key, "headerName": header, "type": "rightAligned", "flex": 1, "minWidth": 100,
+                     "valueFormatter": {"function": f"params.data.{key}_txt"},
+                     "comparator": {"function": "lbDecisionOrder"}, "filter": "agNumberColumnFilter"})
+    defs.append({"field": "trend", "headerName": "Kön", "flex": 1, "minWidth": 120,
+                 "cellClassRules": {"lb-growing": {"function": "params.value == 'växer'"}}})
+    return dag.AgGrid(
+        id="rk-group-grid", rowData=rows, columnDefs=defs, getRowId="params.data.id",
+        defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
+        dashGridOptions={"localeText": grid_columns.grid_locale(), "animateRows": False},
+        className="ag-theme-quartz lb-grid", style={"width": "100%", "height": f"{min(460, 60 + 42 * len(rows))}px"})
 
 
 @callback(
@@ -128,12 +150,10 @@ def update(region, kva, period):
               + (f", data t.o.m. {fmt.fmt_date(result.register_date)}" if result.register_date else "")
               + f". Antal under {k} visas som ”<{k}”." if month else
               f"Region {result.region_namn}: väntetidsdatabasen har inga uppgifter.")
-    groups = (charts.simple_table(GROUP_COLUMNS, _group_rows(result, region, period), "rk-group-rows",
-                                  suppress_below=k,
-                                  caption="Växande köer först (nettoinflödet de tre senaste månaderna är positivt). "
-                                          "Kötid = väntande / genomsnittligt antal genomförda de tre senaste "
-                                          "månaderna (en månad utan rapport räknas inte).",
-                                  row_class=lambda r: "lb-growing" if r.get("vaxande") else None)
+    groups = ([html.P("Växande köer först (nettoinflödet de tre senaste månaderna är positivt). Kötid = väntande / "
+                      "genomsnittligt antal genomförda de tre senaste månaderna (en månad utan rapport räknas inte). "
+                      "Välj en grupp för dess månader, flöden och alternativ.", className="lb-source"),
+               group_grid(result, region, period, k)]
               if result.groups else html.P("Regionen har inga uppgifter i väntetidsdatabasen.", className="mb-0"))
     if kva:
         months = [m for m in result.months if m["kva"] == kva]

@@ -115,43 +115,52 @@ def _share(num: int, den: int, k: int) -> float | None:
     return num / den
 
 
+def _flow_source(wh) -> str:
+    """The flow counts: the ETL's per-snapshot summary, or computed from the operations (older snapshots)."""
+    if has_view_summaries(wh):
+        return "flow_counts"
+    return ("(SELECT kva_grupp, year(operation_datum) AS ar, patient_lan, region_kod, count(*) AS n FROM operations "
+            "WHERE NOT akut AND patient_lan IS NOT NULL GROUP BY ALL)")
+
+
 def _out_of_region(wh, region, kva, k):
+    """Out-of-region shares for every group (or the chosen one) by year, summed in
+    SQL; the flows between regions of the chosen group only."""
     params = {"region": region}
     extra = ""
     if kva:
         extra, params["kva"] = " AND kva_grupp = $kva", kva
-    if has_view_summaries(wh):  # the counts, built once per snapshot by the ETL (etl/derived.py)
-        flows = wh.rows(f"""
-            SELECT kva_grupp, ar, patient_lan, region_kod, n FROM flow_counts
-            WHERE (patient_lan = $region OR region_kod = $region){extra}
-            ORDER BY kva_grupp, ar, patient_lan, region_kod""", params)
-    else:
-        flows = wh.rows(f"""
-            SELECT kva_grupp, year(operation_datum) AS ar, patient_lan, region_kod, count(*) AS n
-            FROM operations
-            WHERE NOT akut AND patient_lan IS NOT NULL AND (patient_lan = $region OR region_kod = $region){extra}
-            GROUP BY ALL ORDER BY kva_grupp, ar, patient_lan, region_kod""", params)
-    by_key: dict[tuple, list] = {}
-    for group, ar, fran, till, n in flows:
-        by_key.setdefault((group, int(ar)), []).append((fran, till, int(n)))
-    utomlans, floden = [], []
-    for (group, ar), pairs in sorted(by_key.items()):
-        own_patients = sum(n for fran, _, n in pairs if fran == region)
-        treated_elsewhere = sum(n for fran, till, n in pairs if fran == region and till != region)
-        performed = sum(n for _, till, n in pairs if till == region)
-        from_elsewhere = sum(n for fran, till, n in pairs if till == region and fran != region)
-        utomlans.append({"kva": group, "ar": ar,
-                         "andel_opererade_i_annan_region": _share(treated_elsewhere, own_patients, k),
-                         "andel_patienter_fran_annan_region": _share(from_elsewhere, performed, k)})
-        # Flows: the region's patients by performing region, and its operations by home region;
-        # complementary suppression within each of the two wholes (ordered by region code).
-        out = sorted((p for p in pairs if p[0] == region), key=lambda p: p[1])
-        into = sorted((p for p in pairs if p[1] == region and p[0] != region), key=lambda p: p[0])
-        hidden_out = hidden_parts([n for *_, n in out], k)
-        hidden_in = hidden_parts([n for *_, n in into], k)
-        for (fran, till, n), hidden in list(zip(out, hidden_out)) + list(zip(into, hidden_in)):
-            floden.append({"kva": group, "ar": ar, "fran_region": fran, "till_region": till,
-                           "n": None if hidden else n, "suppressed": hidden})
+    source = _flow_source(wh)
+    utomlans = []
+    for group, ar, own, elsewhere, performed, from_elsewhere in wh.rows(f"""
+            SELECT kva_grupp, ar,
+                   sum(n) FILTER (WHERE patient_lan = $region),
+                   sum(n) FILTER (WHERE patient_lan = $region AND region_kod <> $region),
+                   sum(n) FILTER (WHERE region_kod = $region),
+                   sum(n) FILTER (WHERE region_kod = $region AND patient_lan <> $region)
+            FROM {source} WHERE (patient_lan = $region OR region_kod = $region){extra}
+            GROUP BY kva_grupp, ar ORDER BY kva_grupp, ar""", params):
+        utomlans.append({"kva": group, "ar": int(ar),
+                         "andel_opererade_i_annan_region": _share(int(elsewhere or 0), int(own or 0), k),
+                         "andel_patienter_fran_annan_region": _share(int(from_elsewhere or 0), int(performed or 0), k)})
+    floden = []
+    if kva:
+        by_year: dict[int, list] = {}
+        for ar, fran, till, n in wh.rows(f"""
+                SELECT ar, patient_lan, region_kod, n FROM {source}
+                WHERE (patient_lan = $region OR region_kod = $region) AND kva_grupp = $kva
+                ORDER BY ar, patient_lan, region_kod""", params):
+            by_year.setdefault(int(ar), []).append((fran, till, int(n)))
+        for ar, pairs in sorted(by_year.items()):
+            # The region's patients by performing region, and its operations by home region;
+            # complementary suppression within each of the two wholes (ordered by region code).
+            out = sorted((p for p in pairs if p[0] == region), key=lambda p: p[1])
+            into = sorted((p for p in pairs if p[1] == region and p[0] != region), key=lambda p: p[0])
+            hidden_out = hidden_parts([n for *_, n in out], k)
+            hidden_in = hidden_parts([n for *_, n in into], k)
+            for (fran, till, n), hidden in list(zip(out, hidden_out)) + list(zip(into, hidden_in)):
+                floden.append({"kva": kva, "ar": ar, "fran_region": fran, "till_region": till,
+                               "n": None if hidden else n, "suppressed": hidden})
     return tuple(utomlans), tuple(floden)
 
 

@@ -39,16 +39,18 @@ def test_nationell_utveckling(page):
     assert href.startswith("/kapacitet?region=") and "kva=NGB" in href
     tile.click()
     page.wait_for_url(re.compile(r"/kapacitet\?"))
-    page.locator("#rk-group-rows").wait_for()
+    page.locator("#rk-group-grid .ag-row").first.wait_for()
     assert _query(page)["kva"] == "NGB"
 
 
 def test_regional_kapacitet(page):
     page.goto(page.base_url + "/kapacitet?region=07&kva=NGB&period=90")
-    page.locator("#rk-group-rows").wait_for()
+    page.locator("#rk-group-grid .ag-row").first.wait_for()
     page.recorder.dash_idle()
     assert "Region Kronoberg" in page.locator("#rk-source").inner_text()
-    assert page.locator("#rk-group-rows tbody tr").count() >= 5      # every group of the region, not only NGB
+    assert page.locator("#rk-group-grid .ag-row").count() >= 5       # every group of the region, not only NGB
+    first = page.locator("#rk-group-grid .ag-row[row-index='0'] a.lb-unit-link")
+    assert first.get_attribute("href").startswith("/kapacitet?region=07&kva=")
     page.locator("#rk-series .js-plotly-plot").wait_for()
     assert "NGB: väntande, nya och genomförda" in page.locator("#rk-series-title").inner_text()
     link = page.locator("#rk-alt-link")
@@ -60,7 +62,7 @@ def test_regional_kapacitet(page):
         page.locator("#jf-grid .ag-row").first.wait_for()
         assert _query(page)["hem"] == "07"
         page.go_back()
-        page.locator("#rk-group-rows").wait_for()
+        page.locator("#rk-group-grid .ag-row").first.wait_for()
     # Another region from the control: the URL follows.
     page.locator("#rk-region").click()
     page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(r"^Skåne$")).first.click()
@@ -74,7 +76,8 @@ def test_datakvalitet(page):
     page.recorder.dash_idle()
     sources = page.locator("#dq-source-rows tbody tr").all_inner_texts()
     assert any(s.startswith("SPOR") for s in sources) and any("Väntetidsdatabasen" in s for s in sources)
-    assert page.locator("#dq-load-rows tbody tr").count() >= 10
+    page.locator("#dq-load-grid .ag-row").first.wait_for()
+    assert page.locator("#dq-load-grid .ag-row").count() >= 10
     assert "/api/v1/quality" in page.locator("#dq-download").get_attribute("href")
     stale = page.locator("#dq-stale")
     assert stale.inner_text()
