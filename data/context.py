@@ -69,6 +69,18 @@ def get_warehouse() -> Warehouse:
     return current_app.extensions["warehouse"]
 
 
+def warehouse_with_data() -> Warehouse | None:
+    """The app's warehouse when a snapshot with data is published, else None
+    (every page's layout starts here and says "Inga data är inlästa ännu")."""
+    from data.warehouse import NoData
+
+    wh = get_warehouse()
+    try:
+        return wh if wh.has_data else None
+    except NoData:
+        return None
+
+
 def get_settings() -> Settings:
     return current_app.config["LAGESBILD_SETTINGS"]
 

@@ -15,10 +15,9 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 
 from common import format as fmt
 from components import charts
-from data.context import get_settings, get_warehouse
+from data.context import get_settings, get_warehouse, warehouse_with_data
 from data.questions import quality
 from data.vocabulary import source_label
-from data.warehouse import NoData
 
 dash.register_page(__name__, path="/datakvalitet", name="Datakvalitet",
                    title="Datakvalitet – Nationell lägesbild", order=4, nav=True)
@@ -35,12 +34,8 @@ def _files_with_rejections(wh) -> list[str]:
 
 
 def layout(**query):
-    wh = get_warehouse()
-    try:
-        has_data = wh.has_data
-    except NoData:
-        has_data = False
-    if not has_data:
+    wh = warehouse_with_data()
+    if wh is None:
         return html.Main([html.H1("Datakvalitet", className="h3"),
                           dbc.Alert("Inga data är inlästa ännu.", color="warning")])
     files = _files_with_rejections(wh)

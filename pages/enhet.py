@@ -23,11 +23,10 @@ from data import vocabulary as vocab
 from components import ids
 from components import url_state as us
 from data import queries
-from data.context import get_settings, get_warehouse
+from data.context import get_settings, get_warehouse, warehouse_with_data
 from data.params import Filters
 from data.tables import WITHHELD
 from data.vocabulary import DEFAULT_PERIOD
-from data.warehouse import NoData
 
 
 
@@ -88,12 +87,8 @@ def freshness_items(info: dict, data_dates: dict, stale_days: int) -> list[str]:
 
 
 def layout(hsa_id: str | None = None, **query):
-    wh = get_warehouse()
-    try:
-        has_data = wh.has_data
-    except NoData:
-        has_data = False
-    if not has_data:
+    wh = warehouse_with_data()
+    if wh is None:
         return html.Main([html.H1("Enhet", className="h3"),
                           dbc.Alert("Inga data är inlästa ännu.", color="warning", id="eh-unknown")])
     settings = get_settings()

@@ -21,8 +21,7 @@ from components import ids
 from components import url_state as us
 from data import files, geo, queries
 from data.questions import waits
-from data.context import cached, get_settings, get_warehouse
-from data.warehouse import NoData
+from data.context import cached, get_settings, get_warehouse, warehouse_with_data
 
 dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför enheter – Nationell lägesbild",
                    order=0, nav=True)
@@ -135,12 +134,8 @@ def _no_data_layout():
 
 
 def layout(**query):
-    wh = get_warehouse()
-    try:
-        has_data = wh.has_data
-    except NoData:
-        has_data = False
-    if not has_data:
+    wh = warehouse_with_data()
+    if wh is None:
         return _no_data_layout()
     state = us.decode(query)
     titles = queries.group_titles(wh)

@@ -18,10 +18,9 @@ from components import charts, figures
 from components import controls as ctl
 from data import params as shared
 from data import queries
-from data.context import get_settings, get_warehouse
+from data.context import get_settings, get_warehouse, warehouse_with_data
 from data.questions import capacity
 from data.reference import regions as reference_regions
-from data.warehouse import NoData
 
 dash.register_page(__name__, path="/kapacitet", name="Regional kapacitet",
                    title="Regional kapacitet – Nationell lägesbild", order=3, nav=True)
@@ -46,12 +45,8 @@ def encode(region: str, kva: str | None, period: int) -> str:
 
 
 def layout(**query):
-    wh = get_warehouse()
-    try:
-        has_data = wh.has_data
-    except NoData:
-        has_data = False
-    if not has_data:
+    wh = warehouse_with_data()
+    if wh is None:
         return html.Main([html.H1("Regional kapacitet", className="h3"),
                           dbc.Alert("Inga data är inlästa ännu.", color="warning")])
     region, kva, period = parse_state(query)

@@ -17,10 +17,9 @@ from components import charts, figures
 from components import controls as ctl
 from data import params as shared
 from data import queries
-from data.context import get_settings, get_warehouse
+from data.context import get_settings, get_warehouse, warehouse_with_data
 from data.questions import national
 from data.vocabulary import source_line
-from data.warehouse import NoData
 
 dash.register_page(__name__, path="/nationellt", name="Nationell utveckling",
                    title="Nationell utveckling – Nationell lägesbild", order=2, nav=True)
@@ -56,12 +55,8 @@ def group_options(wh) -> list[dict]:
 
 
 def layout(**query):
-    wh = get_warehouse()
-    try:
-        has_data = wh.has_data
-    except NoData:
-        has_data = False
-    if not has_data:
+    wh = warehouse_with_data()
+    if wh is None:
         return html.Main([html.H1("Nationell utveckling", className="h3"),
                           dbc.Alert("Inga data är inlästa ännu.", color="warning")])
     kva, period, measure = parse_state(query)
