@@ -176,6 +176,20 @@ DDL = [
     )
     """,
     """
+    CREATE TABLE IF NOT EXISTS vtd_region_months (
+        -- derived once per snapshot: the wait-time database's operation phase (fas 2) summed
+        -- per region, KVÅ group and month (nya NULL when a unit's row lacked it), sorted
+        region_kod VARCHAR NOT NULL,
+        kva_grupp VARCHAR NOT NULL,
+        period VARCHAR NOT NULL,
+        vantande BIGINT NOT NULL,
+        vantande_over_90 BIGINT NOT NULL,
+        nya BIGINT,
+        genomforda BIGINT NOT NULL,
+        genomforda_inom_90 BIGINT NOT NULL
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS flow_counts (
         -- derived once per snapshot: counted operations by group, calendar year, the
         -- patient's home county and the performing unit's region (out-of-region care)
@@ -193,7 +207,7 @@ TREND_SUMMARY_MONTHS = TREND_MONTHS  # the unit page reads the 18 months from tr
 #: national_months holds 36 months and the 12 before them (the year-earlier comparison).
 NATIONAL_SUMMARY_MONTHS = 48
 #: The marker of national_months, region_windows and flow_counts in snapshot_info.
-VIEW_SUMMARY_VERSION = "1"
+VIEW_SUMMARY_VERSION = "2"
 #: A trend month's statistics, in this order: n, [median, p90], share within 90 days.
 MONTH_STATS = ("count(*), quantile_cont(vantedagar, [0.5, 0.9]), "
                f"avg(CASE WHEN vantedagar <= {WITHIN_DAYS} THEN 1.0 ELSE 0.0 END)")

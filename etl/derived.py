@@ -32,10 +32,10 @@ def build_trend_summary(con) -> None:
 
 def build_view_summaries(con) -> None:
     """Rebuild the summaries of Nationell utveckling and Regional kapacitet
-    (national_months, region_windows, flow_counts) from ``operations`` and
-    ``sources``, in the caller's transaction: the same statistics the read side
+    (national_months, region_windows, flow_counts, vtd_region_months) from
+    ``operations``, ``vtd`` and ``sources``, in the caller's transaction: the same statistics the read side
     would compute (data/questions/national.py, capacity.py), once per snapshot."""
-    for table in ("national_months", "region_windows", "flow_counts"):
+    for table in ("national_months", "region_windows", "flow_counts", "vtd_region_months"):
         con.execute(f"DELETE FROM {table}")
     con.execute(f"""
         INSERT INTO national_months
@@ -70,6 +70,13 @@ def build_view_summaries(con) -> None:
         SELECT kva_grupp, year(operation_datum), patient_lan, region_kod, count(*)
         FROM operations WHERE NOT akut AND patient_lan IS NOT NULL
         GROUP BY ALL
+    """)
+    con.execute("""
+        INSERT INTO vtd_region_months
+        SELECT region_kod, kva_grupp, period, sum(vantande), sum(vantande_over_90),
+               CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
+        FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL
+        GROUP BY region_kod, kva_grupp, period ORDER BY region_kod, kva_grupp, period
     """)
     con.execute("DELETE FROM snapshot_info WHERE key = 'view_summaries'")
     con.execute("INSERT INTO snapshot_info VALUES ('view_summaries', ?)", [VIEW_SUMMARY_VERSION])

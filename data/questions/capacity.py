@@ -70,18 +70,24 @@ def capacity(wh: Warehouse, region: str, kva: str | None = None, period: int = 9
 def _queues(wh, region, kva, k):
     """Every group of the region at M (the planner's overview: the months M-2..M
     are all its measures need) and the chosen group's monthly series."""
-    latest = wh.rows("SELECT max(period) FROM vtd WHERE fas = 2")[0][0]
-    if latest is None:
+    vtd_date = data_date(wh, "vtd")          # the last day of the latest month M (per snapshot)
+    if vtd_date is None:
         return (), (), None
-    m = pd.Period(latest, "M")
+    m = pd.Period(vtd_date, "M")
     window = {str(m - i) for i in range(3)}
     series_from = str(m - (SERIES_MONTHS - 1))
-    found = wh.rows("""
-        SELECT kva_grupp, period, sum(vantande), sum(vantande_over_90),
-               CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
-        FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL AND region_kod = $region
-          AND (period >= $from OR (kva_grupp = $kva AND period >= $series))
-        GROUP BY kva_grupp, period ORDER BY kva_grupp, period""",
+    if has_view_summaries(wh):  # one row per region, group and month already (etl/derived.py)
+        sql = """SELECT kva_grupp, period, vantande, vantande_over_90, nya, genomforda, genomforda_inom_90
+                 FROM vtd_region_months WHERE region_kod = $region
+                   AND (period >= $from OR (kva_grupp = $kva AND period >= $series))
+                 ORDER BY kva_grupp, period"""
+    else:
+        sql = """SELECT kva_grupp, period, sum(vantande), sum(vantande_over_90),
+                        CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
+                 FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL AND region_kod = $region
+                   AND (period >= $from OR (kva_grupp = $kva AND period >= $series))
+                 GROUP BY kva_grupp, period ORDER BY kva_grupp, period"""
+    found = wh.rows(sql,
         {"region": region, "from": str(m - 2), "kva": kva or "", "series": series_from})
     if not found:
         return (), (), None

@@ -173,10 +173,16 @@ def _vantande(wh, kva, source, k) -> tuple[tuple[dict, ...], dt.date | None]:
     else:
         cmp = "IN" if source == "ncr" else "NOT IN"
         where, params = f"kva_grupp {cmp} ({', '.join(repr(g) for g in sorted(NCR_GROUPS))})", {}
-    found = wh.rows(f"""
-        SELECT period, region_kod, sum(vantande), sum(vantande_over_90),
-               CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
-        FROM vtd WHERE fas = 2 AND {where} GROUP BY period, region_kod ORDER BY period, region_kod""", params)
+    if kva and has_view_summaries(wh):  # one row per region and month already (etl/derived.py)
+        found = wh.rows("""
+            SELECT period, region_kod, vantande, vantande_over_90, nya, genomforda, genomforda_inom_90
+            FROM vtd_region_months WHERE kva_grupp = $kva ORDER BY period, region_kod""", params)
+    else:
+        table = "vtd_region_months" if has_view_summaries(wh) else "(SELECT * FROM vtd WHERE fas = 2)"
+        found = wh.rows(f"""
+            SELECT period, region_kod, sum(vantande), sum(vantande_over_90),
+                   CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
+            FROM {table} WHERE {where} GROUP BY period, region_kod ORDER BY period, region_kod""", params)
     if not found:
         return (), None
     last = pd.Period(max(r[0] for r in found), "M")

@@ -87,42 +87,45 @@ def month_measures(rows, suppress_below: int | None = None) -> list[dict]:
       or with a small numerator, and a part whose complement is small (waiting
       within 90 days, completed beyond 90 days): a share beside its shown
       denominator would give the hidden count back."""
-    rows = [dict(r) for r in rows]
+    rows = list(rows)
     completed = {_month_index(r["period"]): int(r["genomforda"]) for r in rows}
-    out = []
     k = suppress_below or 0
-
-    def small(x):
-        return x is not None and 0 < x < k
-
+    out = []
     for r in rows:
-        v, over, g, g90 = (int(r[c]) for c in ("vantande", "vantande_over_90", "genomforda", "genomforda_inom_90"))
-        nya = None if r.get("nya") is None or r["nya"] != r["nya"] else int(r["nya"])
+        v, over, g, g90 = int(r["vantande"]), int(r["vantande_over_90"]), int(r["genomforda"]), int(r["genomforda_inom_90"])
+        nya = r.get("nya")
+        nya = None if nya is None or nya != nya else int(nya)
         m = _month_index(r["period"])
-        last3 = [completed[m - j] for j in range(3) if m - j in completed]
+        c0, c1, c2 = completed.get(m), completed.get(m - 1), completed.get(m - 2)
+        last3 = [c for c in (c0, c1, c2) if c is not None]
         mean = sum(last3) / len(last3) if last3 else 0.0
-        row = {**r, "vantande": v, "vantande_over_90": over, "nya": nya, "genomforda": g, "genomforda_inom_90": g90,
-               "andel_vantande_inom_90": (v - over) / v if v > 0 else None,
-               "andel_genomforda_inom_90": g90 / g if g > 0 else None,
-               "netto_inflode": nya - g if nya is not None else None,
-               "kotid_manader": v / mean if mean > 0 else None}
+        row = dict(r)
+        row.update(vantande=v, vantande_over_90=over, nya=nya, genomforda=g, genomforda_inom_90=g90,
+                   andel_vantande_inom_90=(v - over) / v if v > 0 else None,
+                   andel_genomforda_inom_90=g90 / g if g > 0 else None,
+                   netto_inflode=nya - g if nya is not None else None,
+                   kotid_manader=v / mean if mean > 0 else None)
         if k:
-            hidden = {c: small(row[c]) for c in COUNT_COLUMNS}
-            within_small, beyond_small = small(v - over), small(g - g90)
-            if hidden["vantande"] or hidden["vantande_over_90"] or within_small:
+            s_v, s_over, s_g, s_g90 = 0 < v < k, 0 < over < k, 0 < g < k, 0 < g90 < k
+            s_nya = nya is not None and 0 < nya < k
+            within_small, beyond_small = 0 < v - over < k, 0 < g - g90 < k
+            if s_v or s_over or within_small:
                 row["andel_vantande_inom_90"] = None
-            if hidden["genomforda"] or hidden["genomforda_inom_90"] or beyond_small:
+            if s_g or s_g90 or beyond_small:
                 row["andel_genomforda_inom_90"] = None
-            if hidden["nya"] or hidden["genomforda"]:
+            if s_nya or s_g:
                 row["netto_inflode"] = None
-            if hidden["vantande"] or any(small(completed.get(m - j)) for j in range(3)):
+            if s_v or any(c is not None and 0 < c < k for c in (c0, c1, c2)):
                 row["kotid_manader"] = None
-            for c in COUNT_COLUMNS:
-                if hidden[c]:
-                    row[c] = None
-            if within_small:
+            if s_v:
+                row["vantande"] = None
+            if s_over or within_small:
                 row["vantande_over_90"] = None
-            if beyond_small:
+            if s_nya:
+                row["nya"] = None
+            if s_g:
+                row["genomforda"] = None
+            if s_g90 or beyond_small:
                 row["genomforda_inom_90"] = None
         out.append(row)
     return out
