@@ -137,9 +137,33 @@ VTD_TEXT = """
 
 - **Andel väntande inom 90 dagar** = (väntande − väntande mer än 90 dagar) / väntande.
 - **Andel genomförda inom 90 dagar** = genomförda inom 90 dagar / genomförda.
-- **Kötid (månader)** = antal väntande / genomsnittligt antal genomförda de tre senaste månaderna.
+- **Kötid (månader)** = antal väntande / genomsnittligt antal genomförda de tre senaste månaderna. En
+  månad då enheten (regionen) inte rapporterade gruppen räknas inte med i genomsnittet – den räknas inte
+  som noll. Ingen kötid när genomsnittet är noll.
 - **Nettoinflöde** = nya på väntelistan − genomförda under månaden.
+- **Växande kö** (Regional kapacitet): nettoinflödet de tre senaste månaderna tillsammans är positivt.
+- **Saknad månad** (Datakvalitet): en månad efter regionens första leverans då ingen av regionens enheter
+  levererade någon rad.
 - Regioner och riket summerar enheternas antal innan andelar räknas ut.
+"""
+
+VIEWS_TEXT = """
+### Nationell utveckling och Regional kapacitet
+
+- **Riket per månad.** Alla operationer i gruppen (eller i alla grupper i en källa) den månaden räknas
+  tillsammans: en median av alla väntetider, aldrig en median av regionernas medianer. Visas för de 36
+  kalendermånaderna fram till och med D:s månad (färre om mindre är inläst).
+- **Ett år tidigare.** Varje månad visas bredvid samma kalendermånad ett år tidigare.
+- **Regionerna sida vid sida.** Samma mått som tabellen i Jämför enheter på regionnivå, för det valda
+  tidsfönstret och med samma regel för små tal.
+- **Vård i annan region (utomläns).** Bland operationer med registrerat hemlän (patient_lan), per
+  KVÅ-grupp och kalenderår: andelen av regionens egna patienter som opererades i en annan region, och
+  andelen av regionens operationer som gjordes på patienter från en annan region. Flödena mellan
+  regionerna är antal operationer per hemregion och opererande region; antal 1–{k1} visas som ”<{k}”,
+  och så många av de minsta andra att de dolda tillsammans blir minst {k}.
+- **Kapacitet i andra regioner.** Enheter utanför regionen vars median (visad, inte undertryckt) är
+  kortare än regionens egen median för samma grupp och tidsfönster, sorterade efter median, med antal
+  operationer och fågelvägen från regionens residensstad.
 """
 
 LIMITS_TEXT = """
@@ -208,6 +232,8 @@ def layout(**_):
             html.Div(dcc.Markdown(DEFINITIONS_TEXT.replace("{stale}", str(stale))), className="lb-card"),
             html.Div(dcc.Markdown(SUPPRESSION_TEXT.replace("{k}", str(k))), className="lb-card"),
             html.Div(dcc.Markdown(VTD_TEXT), className="lb-card"),
+            html.Div(dcc.Markdown(VIEWS_TEXT.replace("{k1}", str(k - 1)).replace("{k}", str(k))),
+                     className="lb-card", id="om-views"),
             html.Div(dcc.Markdown(LIMITS_TEXT), className="lb-card", id="om-limits"),
         ]
     )
