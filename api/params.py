@@ -41,6 +41,7 @@ NATIONAL_PARAMS = ("kva", "source", "period", "format")
 CAPACITY_PARAMS = ("region", "kva", "period", "format")
 QUALITY_PARAMS = ("fil", "limit", "offset", "format")
 QUALITY_LIMIT_MAX = 1000
+FORECAST_PARAMS = ("kva", "unit", "region")
 META_PARAMS = ()
 
 
@@ -242,3 +243,26 @@ def parse_quality(args: Args) -> QualityParams:
         raise ParamError("fil", "Parametern fil är ett filnamn utan katalog (t.ex. fil=spor_20261120.csv).")
     return QualityParams(file=file, limit=_bounded_int(args, "limit", 100, 1, QUALITY_LIMIT_MAX),
                          offset=_bounded_int(args, "offset", 0, 0, 10**9), format=parse_format(args))
+
+
+@dataclass(frozen=True)
+class ForecastParams:
+    kva: str
+    unit: str | None = None
+    region: str | None = None
+
+
+def parse_forecast(args: Args, known_group: Callable[[str], bool], known_unit: Callable[[str], bool],
+                   known_region: Callable[[str], bool]) -> ForecastParams:
+    """kva and one scope: unit (an HSA-ID) or region (a county code); neither is the nation."""
+    check_known(args, FORECAST_PARAMS)
+    kva = parse_kva(args, known_group)
+    unit, region = _single(args, "unit"), _single(args, "region")
+    if unit is not None and region is not None:
+        raise ParamError("unit", "Ange antingen unit (en vårdenhet) eller region, inte båda.")
+    if unit is not None and (not HSA_RE.match(unit) or not known_unit(unit)):
+        raise ParamError("unit", f"Okänd vårdenhet i parametern unit: {unit!r} (ange ett HSA-id ur enhetskatalogen).")
+    if region is not None and (not REGION_RE.match(region) or not known_region(region)):
+        raise ParamError("region", "Parametern region måste vara en av de 21 regionernas tvåsiffriga länskoder, "
+                                   f"fick {region!r}.")
+    return ForecastParams(kva=kva, unit=unit, region=region)

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from api import params
 from data import files
 from data import queries as Q
-from data.questions import capacity, national, quality, trends, waits
+from data.questions import capacity, forecast, national, quality, trends, waits
 from data.tables import Table
 from data.context import get_settings, get_warehouse
 from data.reference import regions
@@ -33,7 +33,7 @@ log = logging.getLogger("lagesbild.api")
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-ENDPOINTS = ("waits", "trend", "national", "capacity", "quality", "meta", "kva")
+ENDPOINTS = ("waits", "trend", "national", "capacity", "quality", "forecast", "meta", "kva")
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 NO_DATA_MESSAGE = ("Inga data är inlästa ännu, så API:t har inget att svara. Läs in leveranser med "
                    "`python -m etl load <filer>` (eller `make run` för demodata) och försök igen.")
@@ -149,6 +149,15 @@ def quality_endpoint():
     p = params.parse_quality(_args())
     result = quality.quality(wh, file=p.file, limit=p.limit, offset=p.offset, stale_days=get_settings().stale_days)
     return respond(p.format, lambda: quality.to_json(result), lambda: quality.table(result))
+
+
+@bp.get("/forecast")
+def forecast_endpoint():
+    wh = _warehouse()
+    p = params.parse_forecast(_args(), known_group=lambda k: Q.known_group(wh, k),
+                              known_unit=lambda u: u in Q.unit_ids(wh), known_region=_known_region(wh))
+    result = forecast.forecast(wh, p.kva, unit=p.unit, region=p.region, suppress_below=get_settings().suppress_below)
+    return json_response(forecast.to_json(result))
 
 
 @bp.get("/meta")

@@ -48,6 +48,7 @@ EH_TREND_SOURCE = "eh-trend-source"
 EH_VTD_KPI = "eh-vtd-kpi"
 EH_CASEMIX_TITLE = "eh-casemix-title"
 EH_HEADLINE = "eh-headline"
+EH_FORECAST = "eh-forecast"
 
 
 def _graph(id_, figure=None, **kwargs):
@@ -172,6 +173,8 @@ def layout(hsa_id: str | None = None, **query):
                     ], className="lb-card"), lg=6),
                 ]
             ),
+            html.Div([html.H2("Förväntad väntetid för en patient som sätts upp i dag", className="h5"),
+                      html.Div(id=EH_FORECAST)], className="lb-card"),
             html.Div(
                 [
                     html.H2("Väntande och genomförda enligt väntetidsdatabasen", className="h5"),
@@ -349,3 +352,55 @@ def update_mix_and_vtd(kva, unit):
            + (f", kötid {fmt.fmt_number(last['kotid_manader'], 1)} månader" if not fmt.is_missing(last['kotid_manader']) else "")
            + ".")
     return children, figures.vtd_figure(vtd), kpi
+
+
+def forecast_card(result, k: int) -> list:
+    """Both estimates with their names and definitions, the data month, and the
+    backtest in plain Swedish (data/questions/forecast.py)."""
+    from data.questions import forecast as fc
+
+    def days(value):
+        return f"{fmt.fmt_days(value)} dagar" if value is not None else "ingen skattning"
+
+    items = [html.Dt(fc.METHOD_NAMES["kobaserad"]), html.Dd(days(result.kobaserad_dagar), className="fs-5 fw-semibold"),
+             html.Dt(fc.METHOD_NAMES["registerbaserad"]),
+             html.Dd(days(result.registerbaserad_dagar), className="fs-5 fw-semibold")]
+    notes = [
+        "Köbaserad: antalet väntande vid senaste månadsskiftet delat med genomsnittligt antal genomförda per "
+        "månad de tre senaste månaderna (tiden det tar att operera dagens kö i dagens takt), i dagar"
+        + (f"; väntetidsdatabasen, månad {result.data_month}." if result.data_month else "."),
+        "Registerbaserad: medianväntetiden för enhetens operationer i gruppen de senaste 90 dagarna före "
+        f"datadatum {fmt.fmt_date(result.register_date)} (tabellens mått).",
+    ]
+    if not result.has_vtd:
+        notes.insert(0, f"Enheten har inga uppgifter i väntetidsdatabasen för {result.kva}, så ingen köbaserad "
+                        "skattning kan göras. Alla enheter rapporterar inte per KVÅ-grupp.")
+    elif result.kobaserad_dagar is None:
+        notes.insert(0, f"Ingen köbaserad skattning: för få genomförda eller väntande (färre än {k}) eller inga "
+                        "genomförda de senaste tre månaderna.")
+    bt = result.backtest or {}
+    lines = []
+    for method in fc.METHODS:
+        b = bt.get(method) or {}
+        if b.get("manader"):
+            lines.append(f"{fc.METHOD_NAMES[method]}: i mitten {fmt.fmt_days(b['median_abs_fel_dagar'])} dagars fel, "
+                         f"inom ±30 dagar {fmt.fmt_share(b['andel_inom_30'])} av {b['manader']} månader.")
+    backtest = ([html.P("Så träffsäkra var skattningarna här tidigare (månader minst ett år före datadatum, mot "
+                        "den faktiska medianväntan för patienter som sattes upp den månaden):", className="mb-1"),
+                 html.Ul([html.Li(t) for t in lines])]
+                + ([html.P(bt["slutsats"], className="fw-semibold mb-0")] if bt.get("slutsats") else [])
+                if lines else [html.P("För kort historik för att pröva skattningarna här.", className="mb-0")])
+    return [html.Dl(items, className="lb-kpis mb-2"), *[html.P(n, className="lb-source mb-1") for n in notes],
+            html.Div(backtest, className="mt-2", id="eh-backtest"),
+            html.P("Skattningarna bygger på historiken och är inget löfte om en viss väntetid.",
+                   className="lb-source mt-2 mb-0")]
+
+
+@callback(Output(EH_FORECAST, "children"), Input(ids.EH_KVA, "value"), State(EH_HSA, "data"))
+def update_forecast(kva, unit):
+    from data.questions import forecast as fc
+
+    if not kva or not unit:
+        return html.P("Ingen KVÅ-grupp vald.", className="mb-0")
+    k = get_settings().suppress_below
+    return forecast_card(fc.forecast(get_warehouse(), kva, unit=unit["id"], suppress_below=k), k)

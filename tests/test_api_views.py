@@ -124,3 +124,22 @@ def test_bad_parameters_get_a_swedish_400_naming_the_parameter(world, url, param
 @pytest.mark.parametrize("url", ["/api/v1/national?kva=NGB", "/api/v1/capacity?region=01", "/api/v1/quality"])
 def test_no_answer_without_logging_in(world, url):
     assert world["anon"].get(url).status_code == 401
+
+
+def test_forecast_fields(world):
+    from tests.factories import build_random_warehouse  # noqa: F401 (the world's data)
+
+    with world["app"].app_context():
+        wh = world["app"].extensions["warehouse"]
+        unit = next(iter(sorted(__import__("data.queries", fromlist=["unit_ids"]).unit_ids(wh))))
+    body = _get(world, f"/api/v1/forecast?kva=NGB&unit={unit}")
+    assert {"kva", "unit", "data_month", "kobaserad_dagar", "registerbaserad_dagar", "backtest"} <= set(body)
+    for method in ("kobaserad", "registerbaserad"):
+        assert {"median_abs_fel_dagar", "andel_inom_30"} <= set(body["backtest"][method])
+    region = _get(world, "/api/v1/forecast?kva=NGB&region=01")
+    assert region["unit"] is None and region["region"] == "01"
+    for url, parameter in (("/api/v1/forecast?unit=" + unit, "kva"), ("/api/v1/forecast?kva=NGB&unit=SE1", "unit"),
+                           ("/api/v1/forecast?kva=NGB&region=99", "region"),
+                           (f"/api/v1/forecast?kva=NGB&unit={unit}&region=01", "unit")):
+        resp = world["client"].get(url)
+        assert resp.status_code == 400 and resp.get_json()["parameter"] == parameter, url

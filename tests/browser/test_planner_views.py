@@ -89,3 +89,14 @@ def test_the_navigation_shows_every_view(page):
     text = page.locator("header").inner_text()
     for name in ("Jämför enheter", "Nationell utveckling", "Regional kapacitet", "Datakvalitet", "Om statistiken"):
         assert name in text, name
+
+
+def test_the_unit_page_shows_both_expected_waits_with_their_names(page):
+    page.goto(page.base_url + "/?kva=NGB&period=365&level=unit")
+    page.locator("#jf-grid .ag-row[row-index='0'] a.lb-unit-link").click()
+    page.wait_for_url(re.compile(r"/enhet/"))
+    card = page.locator("#eh-forecast")
+    card.locator("dl").wait_for()
+    text = card.inner_text()
+    assert "Köbaserad (väntetidsdatabasen)" in text and "Registerbaserad (median 90 dagar)" in text
+    assert "inget löfte" in text and ("träffsäkra" in text or "För kort historik" in text)
