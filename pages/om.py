@@ -209,6 +209,51 @@ def source_table(meta: dict | None):
     )
 
 
+def backtest_section(wh, k: int):
+    """How close the two expected-wait methods came in the loaded history, per group and overall."""
+    from components import charts
+    from data.questions import forecast
+
+    bt = forecast.national_backtest(wh, k)
+    if not bt["groups"]:
+        return html.P("För kort historik för att pröva skattningarna.", className="mb-0")
+    titles = queries.group_titles(wh)
+    rows = []
+    for g in bt["groups"]:
+        kob, reg = g["kobaserad"] or {}, g["registerbaserad"] or {}
+        rows.append({"grupp": f"{g['kva']} {titles.get(g['kva'], '')}".strip(),
+                     "k_fel": kob.get("median_abs_fel_dagar"), "k_andel": kob.get("andel_inom_30"),
+                     "r_fel": reg.get("median_abs_fel_dagar"), "r_andel": reg.get("andel_inom_30"),
+                     "manader": kob.get("manader") or reg.get("manader")})
+    overall = bt["overall"]
+    return [
+        dcc.Markdown(BACKTEST_TEXT),
+        charts.simple_table(
+            [("KVÅ-grupp", "grupp", "text"), ("Köbaserad: fel i mitten (dagar)", "k_fel", "days"),
+             ("Köbaserad: inom ±30 dagar", "k_andel", "share"), ("Registerbaserad: fel i mitten (dagar)", "r_fel", "days"),
+             ("Registerbaserad: inom ±30 dagar", "r_andel", "share"), ("Månader", "manader", "int")],
+            rows, "om-backtest-rows", caption="Hela riket, per KVÅ-grupp (de grupper som har flest operationer)."),
+        html.P(overall.get("slutsats") or "", className="fw-semibold mb-0", id="om-backtest-verdict"),
+    ]
+
+
+BACKTEST_TEXT = """
+### Förväntad väntetid och hur träffsäker den har varit
+
+Enhetssidan visar två skattningar av väntan för en patient som sätts upp i dag, alltid med namn:
+
+- **Köbaserad**: antalet väntande vid senaste månadsskiftet delat med genomsnittligt antal genomförda per
+  månad de tre senaste månaderna (en månad utan rapport räknas inte), i dagar (× 30,44) – tiden det tar att
+  operera dagens kö i dagens takt.
+- **Registerbaserad**: medianväntetiden för operationerna de senaste 90 dagarna före datadatum.
+
+**Prövning mot historiken.** För varje månad i väntetidsdatabasen minst ett år före datadatum räknas båda
+skattningarna som de hade sett ut vid månadens slut och jämförs med den faktiska medianväntan för de
+patienter som sattes upp på väntelistan den månaden och har opererats sedan. Tabellen visar felet i mitten
+(medianen av de absoluta felen) och andelen månader där skattningen låg inom ±30 dagar.
+"""
+
+
 def layout(**_):
     settings = get_settings()
     wh = get_warehouse()
@@ -234,6 +279,8 @@ def layout(**_):
             html.Div(dcc.Markdown(VTD_TEXT), className="lb-card"),
             html.Div(dcc.Markdown(VIEWS_TEXT.replace("{k1}", str(k - 1)).replace("{k}", str(k))),
                      className="lb-card", id="om-views"),
+            html.Div(backtest_section(wh, k) if meta else html.P("Inga data är inlästa ännu."),
+                     className="lb-card", id="om-backtest"),
             html.Div(dcc.Markdown(LIMITS_TEXT), className="lb-card", id="om-limits"),
         ]
     )

@@ -89,3 +89,28 @@ def test_small_numbers_make_no_estimate(world):
     result = forecast.forecast(wh, "NGB", unit=unit, suppress_below=10_000)
     assert result.kobaserad_dagar is None and result.registerbaserad_dagar is None
     assert result.backtest["kobaserad"]["manader"] == 0
+
+
+def test_the_national_backtest_pools_the_groups_months(world):
+    _, _, wh = world
+    bt = forecast.national_backtest(wh, suppress_below=0)
+    assert bt["groups"], "the generated data has groups with wait-time-database rows"
+    for method in forecast.METHODS:
+        per_group = [forecast.forecast(wh, g["kva"], suppress_below=0) for g in bt["groups"]]
+        errors = [abs(r[f"{method}_dagar"] - r["faktisk_dagar"]) for res in per_group for r in res.months
+                  if r[f"{method}_dagar"] is not None and r["faktisk_dagar"] is not None]
+        assert bt["overall"][method]["manader"] == len(errors)
+        assert bt["overall"][method]["median_abs_fel_dagar"] == pytest.approx(float(np.median(errors)))
+
+
+def test_om_statistiken_shows_the_backtest(app, data_dir):
+    import sys
+
+    from tests.factories import build_random_warehouse
+
+    build_random_warehouse(data_dir, seed=12, n_units=10, days=900, volume=200, demo=True)
+    with app.test_request_context("/om"):
+        page = sys.modules["pages.om"].layout()
+    text = str(page)
+    assert "Förväntad väntetid och hur träffsäker den har varit" in text and "om-backtest-rows" in text
+    assert "skattningen låg närmare" in text or "lika nära" in text

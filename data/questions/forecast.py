@@ -158,3 +158,29 @@ def to_json(result: ForecastResult) -> dict:
         "register_data_date": result.register_date.isoformat() if result.register_date else None,
         "suppress_below": result.suppress_below,
     }
+
+
+BACKTEST_GROUPS = 12
+
+
+@cached
+def national_backtest(wh: Warehouse, suppress_below: int = 5) -> dict:
+    """The backtest for the nation per KVÅ group (the groups with the most
+    operations and wait-time-database rows) and overall (every month of those
+    groups together): Om statistiken."""
+    from data.questions.lookups import groups_with_data
+
+    volumes = groups_with_data(wh)
+    with_vtd = {g for (g,) in wh.rows("SELECT DISTINCT kva_grupp FROM vtd WHERE fas = 2 AND kva_grupp IS NOT NULL")}
+    groups = sorted((g for g in volumes if g in with_vtd), key=lambda g: -volumes[g])[:BACKTEST_GROUPS]
+    per_group, pooled = [], {m: [] for m in METHODS}
+    for group in groups:
+        result = forecast(wh, group, suppress_below=suppress_below)
+        per_group.append({"kva": group, **{m: result.backtest.get(m) for m in METHODS}})
+        for r in result.months:
+            for m in METHODS:
+                if r[f"{m}_dagar"] is not None and r["faktisk_dagar"] is not None:
+                    pooled[m].append(abs(r[f"{m}_dagar"] - r["faktisk_dagar"]))
+    overall = {m: summarise(pooled[m]) for m in METHODS}
+    overall["slutsats"] = verdict(overall)
+    return {"groups": per_group, "overall": overall}
