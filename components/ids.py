@@ -29,6 +29,7 @@ JF_DOWNLOAD = "jf-download"
 JF_COPY_LINK = "jf-copy-link"
 JF_COPY_STATUS = "jf-copy-status"
 JF_COUNT = "jf-count"
+JF_EXPECTED = "jf-forvantad"         # the optional expected-wait column
 JF_GRID_FILTER = "jf-grid-filter"   # the grid's own column filters in words
 
 # Enhet

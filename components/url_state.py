@@ -37,6 +37,7 @@ class ViewState:
     hem: str | None = None
     sort: str | None = None
     filter: dict | None = None
+    forvantad: bool = False          # the optional column "Förväntad väntetid, köbaserad"
 
     def with_(self, **changes) -> "ViewState":
         return replace(self, **changes)
@@ -118,6 +119,7 @@ def decode(query) -> ViewState:
         hem=hem[:80] if hem else None,
         sort=parse_sort(_first(params, "sort")),
         filter=parse_filter(_first(params, "filter")),
+        forvantad=parse_bool(_first(params, "forvantad")),
     )
 
 
@@ -130,6 +132,8 @@ def to_params(state: ViewState) -> list[tuple[str, str]]:
     params += state.filters.to_params()
     if state.hem:
         params.append(("hem", state.hem))
+    if state.forvantad:
+        params.append(("forvantad", "1"))
     if state.sort:
         params.append(("sort", state.sort))
     if state.filter:

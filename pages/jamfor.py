@@ -20,7 +20,7 @@ from data import vocabulary as vocab
 from components import ids
 from components import url_state as us
 from data import files, geo, queries
-from data.questions import waits
+from data.questions import forecast, waits
 from data.context import cached, get_settings, get_warehouse, warehouse_with_data
 
 dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför enheter – Nationell lägesbild",
@@ -70,30 +70,36 @@ def table_data(wh, state: us.ViewState) -> dict:
     filters = state.filters.for_source(source)
     result = waits.waits_table(wh, kva, state.period, state.level, filters,
                                suppress_below=_suppress_below(), stale_days=_stale_days())
+    with_expected = state.forvantad and state.level == "unit"
     grid, distances = _grid_rows(wh, kva, state.period, state.level, filters, state.hem,
-                                 _suppress_below(), _stale_days())
-    columns = waits.columns(source, state.level, with_distance=distances is not None)
+                                 _suppress_below(), _stale_days(), with_expected)
+    columns = waits.columns(source, state.level, with_distance=distances is not None, with_expected=with_expected)
+    expected = forecast.queue_days_by_unit(wh, kva, _suppress_below()) if with_expected else None
     return {"result": result, "rows": grid, "columns": columns, "distances": distances,
-            "origin": hem_origin(wh, state.hem)}
+            "origin": hem_origin(wh, state.hem), "expected": expected}
 
 
 @cached
-def _grid_rows(wh, kva, period, level, filters, hem, suppress_below, stale_days):
+def _grid_rows(wh, kva, period, level, filters, hem, suppress_below, stale_days, with_expected=False):
     """(grid rows, distances or None) of a table view, kept in the result cache
     per snapshot: the Swedish display texts of ~300 rows cost ~1 ms a request."""
     result = waits.waits_table(wh, kva, period, level, filters, suppress_below=suppress_below,
                                stale_days=stale_days)
     records = result.row_records  # the query's own records: no pandas on the way to the grid
+    if with_expected:
+        _, by_unit = forecast.queue_days_by_unit(wh, kva, suppress_below)
+        records = [{**r, "forvantad_kob_dagar": by_unit.get(r["id"])} for r in records]
     origin = hem_origin(wh, hem)
     # A home without a position (unknown town) gives no distance column; the view says why.
     distances = geo.distances_km(records, origin) if origin is not None else None
-    columns = waits.columns(result.source, level, with_distance=distances is not None)
+    columns = waits.columns(result.source, level, with_distance=distances is not None, with_expected=with_expected)
     grid = cols.grid_rows(records, columns, level=level, kva=kva, suppress_below=result.suppress_below,
                           stale_days=result.stale_days, distances=distances)
     return grid, distances
 
 
-def _state_from_inputs(kva, period, level, asa, prio, narkos, hem, sort=None, filter_model=None) -> us.ViewState:
+def _state_from_inputs(kva, period, level, asa, prio, narkos, hem, sort=None, filter_model=None,
+                       expected=None) -> us.ViewState:
     return us.ViewState(
         kva=us.parse_kva(kva),
         period=us.parse_period(period),
@@ -104,6 +110,7 @@ def _state_from_inputs(kva, period, level, asa, prio, narkos, hem, sort=None, fi
         hem=hem or None,
         sort=sort,
         filter=filter_model or None,
+        forvantad=bool(expected) and isinstance(expected, list),
     )
 
 
@@ -148,7 +155,8 @@ def layout(**query):
     towns = queries.towns(wh)
     hem_opts = ctl.hem_options(queries.region_names(wh), list(towns["ort"]) if len(towns) else [], keep=state.hem)
     # The same columns the table callback will give (no distance without a position).
-    columns = waits.columns(source, state.level, with_distance=hem_origin(wh, state.hem) is not None)
+    columns = waits.columns(source, state.level, with_distance=hem_origin(wh, state.hem) is not None,
+                            with_expected=state.forvantad and state.level == "unit")
 
     search = dbc.Col(
         [
@@ -189,6 +197,11 @@ def layout(**query):
         ),
         id=ids.JF_NCR_FILTERS, style=SHOWN if source == "ncr" else HIDDEN,
     )
+    expected = dbc.Col(
+        dbc.Checklist(id=ids.JF_EXPECTED, switch=True, className="mt-4",
+                      options=[{"label": "Visa förväntad väntetid (köbaserad, väntetidsdatabasen)", "value": 1}],
+                      value=[1] if state.forvantad else []),
+        lg=6, className="mb-2")
     hem = dbc.Col(
         [dbc.Label("Patientens hemregion eller ort (valfritt, ger avstånd)", html_for=ids.JF_HEM),
          dcc.Dropdown(id=ids.JF_HEM, options=hem_opts, value=state.hem, searchable=True, clearable=True,
@@ -241,6 +254,9 @@ def layout(**query):
             f"enheten har inga operationer inlästa de senaste {_stale_days()} dagarna före datadatum. ",
             "Dagar avrundas till hela dagar och andelar till hela procent; nedladdningen har "
             "oavrundade värden. ",
+            html.Span("”Förväntad väntetid, köbaserad”: ", className="fw-semibold"),
+            "väntande vid senaste månadsskiftet delat med genomsnittligt antal genomförda per månad de tre "
+            "senaste månaderna (väntetidsdatabasen), i dagar – den registerbaserade är medianen för 90 dagar. ",
             dcc.Link("Definitioner", href="/om"),
         ],
         id=ids.JF_LEGEND, className="lb-legend mt-2",
@@ -253,7 +269,7 @@ def layout(**query):
             html.P("Väntetid från beslut (NCR) eller anmälan (SPOR) till operation, per enhet eller region.",
                    className="text-secondary"),
             html.Div(
-                [dbc.Row([search, period, level]), spor_filters, ncr_filters, dbc.Row([hem])],
+                [dbc.Row([search, period, level]), spor_filters, ncr_filters, dbc.Row([hem, expected])],
                 className="lb-card lb-filters",
             ),
             html.Div(
@@ -317,11 +333,12 @@ def suggest_kva(search_value, value, current):
     Input(ids.JF_PRIO, "value"),
     Input(ids.JF_NARKOS, "value"),
     Input(ids.JF_HEM, "value"),
+    Input(ids.JF_EXPECTED, "value"),
     State(ids.JF_STATE, "data"),
     State(ids.JF_GRID, "columnDefs"),
 )
-def update_table(kva, period, level, asa, prio, narkos, hem, url_state, current_defs=None):
-    state = _state_from_inputs(kva, period, level, asa, prio, narkos, hem)
+def update_table(kva, period, level, asa, prio, narkos, hem, expected=None, url_state=None, current_defs=None):
+    state = _state_from_inputs(kva, period, level, asa, prio, narkos, hem, expected=expected)
     wh = get_warehouse()
     sort = us.decode(url_state).sort if url_state else None
     if not state.kva:
@@ -428,15 +445,16 @@ def count_shown(virtual_rows, filter_model, all_rows, column_defs, level):
     Input(ids.JF_HEM, "value"),
     Input(ids.JF_GRID, "columnState"),
     Input(ids.JF_GRID, "filterModel"),
+    Input(ids.JF_EXPECTED, "value"),
     State(ids.JF_STATE, "data"),
     prevent_initial_call=True,
 )
-def sync_state(kva, period, level, asa, prio, narkos, hem, column_state, filter_model, previous):
+def sync_state(kva, period, level, asa, prio, narkos, hem, column_state, filter_model, expected=None, previous=None):
     """The view state as a query string (written to the address bar on the client)."""
     prev = us.decode(previous or "")
     sort = us.sort_from_column_state(column_state) if column_state is not None else prev.sort
     state = _state_from_inputs(kva, period, level, asa, prio, narkos, hem, sort,
-                               filter_model if filter_model is not None else prev.filter)
+                               filter_model if filter_model is not None else prev.filter, expected=expected)
     if state.kva:
         state = us.for_source(state, queries.source_for(state.kva))
     encoded = us.encode(state)
@@ -486,6 +504,7 @@ def download(_csv, _xlsx, virtual_rows, url_state):
         by_id = {str(r["id"]): r for r in rows}
         shown = (str(v.get("id")) for v in virtual_rows if isinstance(v, dict))
         rows = [by_id[i] for i in shown if i in by_id]
-    table = waits.table(result, rows, distances=data["distances"], home=hem_label(wh, state.hem))
+    table = waits.table(result, rows, distances=data["distances"], home=hem_label(wh, state.hem),
+                        expected=data["expected"])
     content, filename, _ = files.render(table, fmt_)
     return dcc.send_bytes(content, filename)

@@ -64,7 +64,7 @@ TABLE_OUTPUT = ".." + "...".join(f"{i}.{p}" for i, p in [
     ("jf-ncr-filters", "style")]) + ".."
 TABLE_INPUTS = [{"id": i, "property": "value", "value": v} for i, v in [
     ("jf-kva", "NGB"), ("jf-period", 90), ("jf-level", "unit"), ("jf-asa", []), ("jf-prio", []),
-    ("jf-narkos", []), ("jf-hem", None)]]
+    ("jf-narkos", []), ("jf-hem", None), ("jf-forvantad", [])]]
 
 
 def test_the_real_app_answers_400_with_the_reason(client):

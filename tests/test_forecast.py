@@ -26,6 +26,8 @@ def _ref(ds, ops, unit, kva="NGB"):
     periods = [pd.Period(p, "M") for p in per.index]
 
     def queue_days(p):
+        if str(p) not in per.index:
+            return None                      # no row at M: no current estimate
         delivered = [str(p - i) for i in range(3) if str(p - i) in per.index]
         mean = per.loc[delivered, "genomforda"].mean()
         return per.loc[str(p), "vantande"] / mean * 30.44 if mean > 0 else None
@@ -50,7 +52,8 @@ def _ref(ds, ops, unit, kva="NGB"):
             errors["kobaserad"].append(abs(q - actual))
         if len(window):
             errors["registerbaserad"].append(abs(float(np.percentile(window, 50, method="linear")) - actual))
-    return (queue_days(periods[-1]), float(np.percentile(now, 50, method="linear")) if len(now) else None, errors)
+    m = pd.Period(ds.vtd["period"].max(), "M")
+    return (queue_days(m), float(np.percentile(now, 50, method="linear")) if len(now) else None, errors)
 
 
 def test_both_estimates_and_the_backtest_match_an_independent_computation(world):
@@ -114,3 +117,41 @@ def test_om_statistiken_shows_the_backtest(app, data_dir):
     text = str(page)
     assert "Förväntad väntetid och hur träffsäker den har varit" in text and "om-backtest-rows" in text
     assert "skattningen låg närmare" in text or "lika nära" in text
+
+
+def test_jamfor_enheter_has_the_expected_wait_as_an_optional_column_in_grid_and_file(app, data_dir):
+    import base64
+    import csv
+    import io
+
+    from components import url_state as us
+    from tests import dash_calls
+    from tests.auth.support import READER, logged_in_client
+    from tests.factories import build_random_warehouse
+
+    build_random_warehouse(data_dir, seed=12, n_units=10, days=900, volume=200, demo=True)
+    client = logged_in_client(app, *READER)
+    values = {"jf-kva.value": "NGB", "jf-period.value": 90, "jf-level.value": "unit", "jf-asa.value": [],
+              "jf-prio.value": [], "jf-narkos.value": [], "jf-hem.value": None, "jf-state.data": "",
+              "jf-grid.columnDefs": []}
+    plain = dash_calls.call(client, app, "jf-empty.children", {**values, "jf-forvantad.value": []})
+    assert "forvantad_kob_dagar" not in [d["field"] for d in plain["jf-grid"]["columnDefs"]]
+    on = dash_calls.call(client, app, "jf-empty.children", {**values, "jf-forvantad.value": [1]})
+    defs = {d["field"]: d for d in on["jf-grid"]["columnDefs"]}
+    assert defs["forvantad_kob_dagar"]["headerName"] == "Förväntad väntetid, köbaserad (dagar)"
+    with app.app_context():
+        wh = app.extensions["warehouse"]
+        for row in on["jf-grid"]["rowData"]:
+            expected = forecast.forecast(wh, "NGB", unit=row["id"]).kobaserad_dagar
+            assert row["forvantad_kob_dagar"] == (None if expected is None else pytest.approx(expected))
+    assert any(r["forvantad_kob_dagar"] is not None for r in on["jf-grid"]["rowData"])
+    state = us.decode("?kva=NGB&period=90&level=unit&forvantad=1")
+    assert state.forvantad and us.encode(state).endswith("forvantad=1")
+    download = dash_calls.call(client, app, "jf-download.data", {
+        "jf-dl-csv.n_clicks": 1, "jf-dl-xlsx.n_clicks": None, "jf-grid.virtualRowData": None,
+        "jf-state.data": us.encode(state)})["jf-download"]["data"]
+    text = base64.b64decode(download["content"]).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert any("Förväntad väntetid, köbaserad:" in r[0] for r in table[:12] if r)
+    header = next(r for r in table if r and r[0] == "Enhet")
+    assert "Förväntad väntetid, köbaserad (dagar)" in header

@@ -46,7 +46,7 @@ def client(tmp_path_factory):
 def _grid(client, state: us.ViewState) -> list[dict]:
     values = {"jf-kva": state.kva, "jf-period": state.period, "jf-level": state.level,
               "jf-asa": list(state.asa or []), "jf-prio": list(state.prio or []),
-              "jf-narkos": [1] if state.narkos else [], "jf-hem": state.hem}
+              "jf-narkos": [1] if state.narkos else [], "jf-hem": state.hem, "jf-forvantad": [1] if state.forvantad else []}
     body = {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in GRID_OUTPUTS) + "..",
         "outputs": [{"id": i, "property": p} for i, p in GRID_OUTPUTS],

@@ -93,7 +93,7 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
                ("jf-grid-wrap", "style"), ("jf-spor-filters", "style"), ("jf-ncr-filters", "style")]
     inputs = [("jf-kva", "value", "NGB"), ("jf-period", "value", 90), ("jf-level", "value", "unit"),
               ("jf-asa", "value", [3, 4]), ("jf-prio", "value", []), ("jf-narkos", "value", []),
-              ("jf-hem", "value", "01")]
+              ("jf-hem", "value", "01"), ("jf-forvantad", "value", [])]
     body = {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
         "outputs": [{"id": i, "property": p} for i, p in outputs],
@@ -144,7 +144,7 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
     assert "okänd" not in json.dumps(response, ensure_ascii=False)
 
     # A home that is no region or town of the catalogue: the rows come without distances, and the view says why.
-    body["inputs"][-1]["value"] = "Kiruna"
+    body["inputs"][-2]["value"] = "Kiruna"  # jf-hem (the last input is jf-forvantad)
     body["state"][1]["value"] = []
     r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     response = r.get_json()["response"]

@@ -110,7 +110,8 @@ def forecast(wh: Warehouse, kva: str, unit: str | None = None, region: str | Non
                                 "genomforda_inom_90": g9} for p, v, o, n, g, g9 in vtd], k)
     queue = {r["period"]: (None if r["kotid_manader"] is None else r["kotid_manader"] * DAYS_PER_MONTH)
              for r in measured}
-    data_month = measured[-1]["period"] if measured else None
+    vtd_date = data_date(wh, "vtd")           # M: the wait-time database's latest month, for every unit
+    data_month = str(pd.Period(vtd_date, "M")) if vtd_date else None
     base = dict(kva=kva, unit=unit, region=region, data_month=data_month, register_date=d, has_vtd=bool(measured),
                 suppress_below=k)
     if d is None:
@@ -184,3 +185,27 @@ def national_backtest(wh: Warehouse, suppress_below: int = 5) -> dict:
     overall = {m: summarise(pooled[m]) for m in METHODS}
     overall["slutsats"] = verdict(overall)
     return {"groups": per_group, "overall": overall}
+
+
+@cached
+def queue_days_by_unit(wh: Warehouse, kva: str, suppress_below: int = 5) -> tuple[str | None, dict[str, float | None]]:
+    """(M, {unit: the queue-based expected wait in days at M}) for every unit with
+    wait-time-database rows of the group: the optional column of Jämför enheter."""
+    kva = normalise_kva(kva)
+    latest = data_date(wh, "vtd")
+    if latest is None:
+        return None, {}
+    m = pd.Period(latest, "M")
+    per_unit: dict[str, list[dict]] = {}
+    for unit, period, v, o, n, g, g9 in wh.rows("""
+            SELECT vardenhet_hsaid, period, sum(vantande), sum(vantande_over_90),
+                   CASE WHEN count(nya) = count(*) THEN sum(nya) END, sum(genomforda), sum(genomforda_inom_90)
+            FROM vtd WHERE fas = 2 AND kva_grupp = $kva AND period >= $from
+            GROUP BY vardenhet_hsaid, period ORDER BY vardenhet_hsaid, period""", {"kva": kva, "from": str(m - 2)}):
+        per_unit.setdefault(unit, []).append({"period": period, "vantande": v, "vantande_over_90": o, "nya": n,
+                                              "genomforda": g, "genomforda_inom_90": g9})
+    out = {}
+    for unit, rows in per_unit.items():
+        now = next((r for r in month_measures(rows, suppress_below) if r["period"] == str(m)), None)
+        out[unit] = None if now is None or now["kotid_manader"] is None else now["kotid_manader"] * DAYS_PER_MONTH
+    return str(m), out

@@ -350,7 +350,8 @@ def _freshness(row) -> str:
     return "inaktuell" if row.get("inaktuell") else "aktuell"
 
 
-def columns(source: str | None, level: str, *, with_distance: bool = False) -> tuple[Column, ...]:
+def columns(source: str | None, level: str, *, with_distance: bool = False,
+            with_expected: bool = False) -> tuple[Column, ...]:
     """The table's columns for a group's source and a level. The grid shows
     those with ``screen``; the files hold them all."""
     stats = [
@@ -382,6 +383,8 @@ def columns(source: str | None, level: str, *, with_distance: bool = False) -> t
             Column("inaktuell", "Inaktuella enheter", "int"),
             Column("senaste_operation", "Senaste operation", "date", screen=False),
         ]
+    if with_expected and level == "unit":
+        cols.append(Column("forvantad_kob_dagar", "Förväntad väntetid, köbaserad (dagar)", "days"))
     if with_distance:
         cols.append(Column("avstand_km", "Avstånd (km)", "km"))
     return tuple(cols)
@@ -419,7 +422,7 @@ def ascii_name(text: str) -> str:
 
 
 def table(result: WaitsResult, rows=None, *, distances: dict[str, float] | None = None,
-          home: str | None = None) -> Table:
+          home: str | None = None, expected: tuple[str | None, dict] | None = None) -> Table:
     """The answer as a table. ``rows``: the records to write, in order (the
     screen passes those its grid shows, sorted and filtered; default all, in
     the query's order); ``distances`` (HSA-ID -> km) from ``home`` add the
@@ -427,14 +430,22 @@ def table(result: WaitsResult, rows=None, *, distances: dict[str, float] | None 
     rows = result.row_records if rows is None else rows
     if distances is not None:
         rows = [{**r, "avstand_km": distances.get(r["id"])} for r in rows]
+    extra = [f"Avstånd från: {home}"] if distances is not None and home else []
+    with_expected = expected is not None and result.level == "unit"
+    if with_expected:
+        month, by_unit = expected
+        rows = [{**r, "forvantad_kob_dagar": by_unit.get(r["id"])} for r in rows]
+        extra.append("Förväntad väntetid, köbaserad: väntande vid månadsskiftet / genomsnittligt antal genomförda "
+                     f"per månad de tre senaste månaderna × 30,44 (väntetidsdatabasen, månad {month or '–'})")
     level = ("enheter" if result.level == "unit" else "regioner (alla enheters operationer sammanslagna)")
     title = title_block(
         kva=result.kva, titel=result.titel, source_text=source_line(result.source, result.data_date, result.period),
         scope_text=f"Nivå: {level}", filters_text=filters_text(result.filters),
         suppress_below=result.suppress_below, demo=result.demo,
-        extra=[f"Avstånd från: {home}"] if distances is not None and home else [],
+        extra=extra,
     )
-    return Table(columns=columns(result.source, result.level, with_distance=distances is not None), rows=rows,
+    return Table(columns=columns(result.source, result.level, with_distance=distances is not None,
+                                 with_expected=with_expected), rows=rows,
                  title=title, file_stem=file_stem(result, home if distances is not None else None),
                  sheet=f"{result.kva} {result.period} dagar",
                  suppress_below=result.suppress_below)
