@@ -33,7 +33,7 @@ log = logging.getLogger("lagesbild.api")
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-ENDPOINTS = ("waits", "trend", "national", "capacity", "quality", "forecast", "meta", "kva")
+ENDPOINTS = ("waits", "trend", "national", "capacity", "quality", "forecast", "annonser", "meta", "kva")
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 NO_DATA_MESSAGE = ("Inga data är inlästa ännu, så API:t har inget att svara. Läs in leveranser med "
                    "`python -m etl load <filer>` (eller `make run` för demodata) och försök igen.")
@@ -158,6 +158,100 @@ def forecast_endpoint():
                               known_unit=lambda u: u in Q.unit_ids(wh), known_region=_known_region(wh))
     result = forecast.forecast(wh, p.kva, unit=p.unit, region=p.region, suppress_below=get_settings().suppress_below)
     return json_response(forecast.to_json(result))
+
+
+# ---- capacity notices (auth/notices.py) ----------------------------------------------
+
+WRITE_HEADER = ("X-Requested-With", "lagesbild")
+
+
+def _notice_db():
+    from flask import current_app
+
+    return current_app.extensions["auth_db"]
+
+
+def _writer_or_refusal():
+    """(the person, None) for a write that may proceed, else (None, the 4xx response).
+    A write needs the header X-Requested-With: lagesbild (a cross-site form cannot send it)."""
+    from flask_login import current_user
+
+    if request.headers.get(WRITE_HEADER[0]) != WRITE_HEADER[1]:
+        return None, error_response(403, "Skrivningar kräver huvudet X-Requested-With: lagesbild.")
+    return current_user, None
+
+
+@bp.get("/annonser")
+def notices_list():
+    from auth import notices
+
+    args = _args()
+    params.check_known(args, ("kva", "region", "enhet"))
+    kva = params._single(args, "kva")
+    region = params._single(args, "region")
+    enhet = params._single(args, "enhet")
+    if kva is not None and not Q.known_group(_warehouse(), kva.upper()):
+        raise params.ParamError("kva", f"Okänd KVÅ-grupp i parametern kva: {kva!r}.")
+    if region is not None and region not in regions():
+        raise params.ParamError("region", f"Parametern region måste vara en tvåsiffrig länskod, fick {region!r}.")
+    return json_response({"annonser": notices.current(_notice_db(), kva=kva, region=region, enhet=enhet)})
+
+
+@bp.post("/annonser")
+def notices_create():
+    from auth import audit, notices
+
+    user, refusal = _writer_or_refusal()
+    if refusal is not None:
+        return refusal
+    if not request.is_json:
+        return error_response(415, "Innehållet måste vara JSON (Content-Type: application/json).")
+    payload = request.get_json(silent=True)
+    wh = _warehouse()
+    db = _notice_db()
+    units = notices.units_for(db, user.hsa_id)
+    catalogue = Q.unit_catalogue(wh)
+    try:
+        notice = notices.validate(payload, known_group=lambda g: Q.known_group(wh, g),
+                                  known_unit=lambda u: u in catalogue, may_post_for=lambda u: u in units)
+    except notices.NoticeError as exc:
+        status = 403 if exc.field == "enhet" and "rollen annonsör" in exc.message else 400
+        audit.record(db, "notice_refused", actor=user.hsa_id, actor_name=user.name,
+                     subject=str((payload or {}).get("enhet") if isinstance(payload, dict) else "")[:40],
+                     method="POST", path=request.path, status=status, detail=f"{exc.field}: {exc.message}",
+                     remote_addr=request.remote_addr)
+        return error_response(status, exc.message, exc.field)
+    unit = catalogue[notice.enhet]
+    stored = notices.create(db, notice, namn=unit.get("namn") or notice.enhet, region_kod=unit.get("region_kod"),
+                            by=user.hsa_id)
+    audit.record(db, "notice_created", actor=user.hsa_id, actor_name=user.name, subject=notice.enhet,
+                 method="POST", path=request.path, status=201,
+                 detail=f"annons {stored['id']}: {notices.summary(stored)}; gäller till {stored['giltig_till']}",
+                 remote_addr=request.remote_addr)
+    return json_response(stored, 201)
+
+
+@bp.delete("/annonser/<int:notice_id>")
+def notices_withdraw(notice_id: int):
+    from auth import audit, notices
+
+    user, refusal = _writer_or_refusal()
+    if refusal is not None:
+        return refusal
+    db = _notice_db()
+    notice = notices.get(db, notice_id)
+    if notice is None:
+        return error_response(404, f"Annonsen {notice_id} finns inte.")
+    if notice["enhet"] not in notices.units_for(db, user.hsa_id) and not user.is_admin:
+        audit.record(db, "notice_refused", actor=user.hsa_id, actor_name=user.name, subject=notice["enhet"],
+                     method="DELETE", path=request.path, status=403, detail=f"annons {notice_id}: saknar rollen",
+                     remote_addr=request.remote_addr)
+        return error_response(403, f"Du har inte rollen annonsör för enheten {notice['enhet']}.")
+    notices.withdraw(db, notice_id, by=user.hsa_id)
+    audit.record(db, "notice_withdrawn", actor=user.hsa_id, actor_name=user.name, subject=notice["enhet"],
+                 method="DELETE", path=request.path, status=204, detail=f"annons {notice_id}: {notices.summary(notice)}",
+                 remote_addr=request.remote_addr)
+    return Response(status=204)
 
 
 @bp.get("/meta")

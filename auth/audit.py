@@ -41,7 +41,8 @@ FLUSH_SECONDS = 0.2
 #: Entries other decisions depend on (the login throttle counts failures) or
 #: that are rare and weighty: written in the request, never batched.
 IMMEDIATE_ACTIONS = frozenset({"login_failed", "login_throttled", "access_denied", "role_granted",
-                               "role_revoked", "dev_user_saved", "sessions_revoked"})
+                               "role_revoked", "dev_user_saved", "sessions_revoked", "notice_created",
+                               "notice_withdrawn", "notice_refused"})
 MAX_PENDING = 100_000  # a database down for long: keep this many, then drop the oldest (logged)
 
 
@@ -157,6 +158,9 @@ ACTION_LABELS = {
     "session_ended": "Avslutad session användes",
     "sessions_revoked": "Sessioner avslutade av administratör",
     "api": "API-anrop",
+    "notice_created": "Kapacitetsannons publicerad",
+    "notice_withdrawn": "Kapacitetsannons tillbakadragen",
+    "notice_refused": "Kapacitetsannons avvisad",
     "export": "Export",
     "access_denied": "Åtkomst nekad",
     "role_granted": "Roll tilldelad",

@@ -36,10 +36,41 @@ def _operator() -> str:
     return f"cli:{who}"[:40]
 
 
-@users_cli.command("grant", help="Tilldela en roll: users grant SE2321000016-ABC1 admin")
+def _unit_role(hsa_id: str, role: str, units: tuple[str, ...], grant: bool) -> None:
+    """The role annonsor is held per unit (--enhet, repeatable): auth/notices.py."""
+    from auth import notices
+    from auth.certs import is_valid_hsa_id
+
+    if not is_valid_hsa_id(hsa_id):
+        raise click.ClickException(f"{hsa_id!r} är inget giltigt HSA-id (t.ex. SE2321000016-ABC1).")
+    if not units:
+        raise click.ClickException("Rollen annonsor gäller per enhet: ange --enhet <enhetens HSA-id> "
+                                   "(flera gånger för flera enheter).")
+    for unit in units:
+        if not is_valid_hsa_id(unit):
+            raise click.ClickException(f"--enhet {unit!r} är inget giltigt HSA-id.")
+    for unit in units:
+        changed = (notices.grant_unit(_db(), hsa_id, unit, by=_operator()) if grant
+                   else notices.revoke_unit(_db(), hsa_id, unit))
+        action = "role_granted" if grant else "role_revoked"
+        if changed:
+            audit.record(_db(), action, actor=_operator(), actor_name=_operator(), subject=hsa_id,
+                         detail=f"roll annonsor för enheten {unit}", path="cli")
+            click.echo(f"Rollen annonsor för {unit} är {'tilldelad' if grant else 'återkallad från'} {hsa_id}.")
+        else:
+            click.echo(f"{hsa_id} {'hade redan' if grant else 'hade inte'} rollen annonsor för {unit}; inget ändrat.")
+
+
+@users_cli.command("grant", help="Tilldela en roll: users grant SE2321000016-ABC1 admin, eller "
+                                 "users grant SE2321000016-ABC1 annonsor --enhet SE2321000016-E001")
 @click.argument("hsa_id", metavar="HSA_ID")
 @click.argument("role", metavar="ROLL")
-def grant_cmd(hsa_id: str, role: str):
+@click.option("--enhet", "units", multiple=True, metavar="HSA_ID",
+              help="Enheten som rollen annonsor gäller (kan anges flera gånger).")
+def grant_cmd(hsa_id: str, role: str, units: tuple[str, ...] = ()):
+    if role == "annonsor":
+        _unit_role(hsa_id, role, units, grant=True)
+        return
     try:
         added = roles.grant(_db(), hsa_id, role, by=_operator())
     except roles.RoleError as exc:
@@ -52,10 +83,15 @@ def grant_cmd(hsa_id: str, role: str):
         click.echo(f"{hsa_id} hade redan rollen {role}; inget ändrat.")
 
 
-@users_cli.command("revoke", help="Återkalla en roll: users revoke SE2321000016-ABC1 admin")
+@users_cli.command("revoke", help="Återkalla en roll: users revoke SE2321000016-ABC1 admin "
+                                  "(annonsor: --enhet <HSA-id>)")
 @click.argument("hsa_id", metavar="HSA_ID")
 @click.argument("role", metavar="ROLL")
-def revoke_cmd(hsa_id: str, role: str):
+@click.option("--enhet", "units", multiple=True, metavar="HSA_ID", help="Enheten (för rollen annonsor).")
+def revoke_cmd(hsa_id: str, role: str, units: tuple[str, ...] = ()):
+    if role == "annonsor":
+        _unit_role(hsa_id, role, units, grant=False)
+        return
     try:
         removed = roles.revoke(_db(), hsa_id, role)
     except roles.RoleError as exc:
@@ -74,12 +110,18 @@ def list_cmd():
     grants = roles.list_grants(_db())
     if not grants:
         click.echo("Inga roller är tilldelade. Alla inloggade kan läsa; rollen admin ger Admin-sidan.")
-        return
-    click.echo(f"{'HSA-id':<34} {'roll':<8} {'tilldelad':<17} av")
-    for g in grants:
+    else:
+        click.echo(f"{'HSA-id':<34} {'roll':<8} {'tilldelad':<17} av")
+        for g in grants:
+            when = fmt.fmt_local_time(g.granted_at, seconds=False)
+            click.echo(f"{g.hsa_id:<34} {g.role:<8} {when:<17} {g.granted_by}")
+        click.echo(f"{len(grants)} roll{'er' if len(grants) != 1 else ''}.")
+    from auth import notices
+
+    per_unit = notices.unit_grants(_db())
+    for g in per_unit:
         when = fmt.fmt_local_time(g.granted_at, seconds=False)
-        click.echo(f"{g.hsa_id:<34} {g.role:<8} {when:<17} {g.granted_by}")
-    click.echo(f"{len(grants)} roll{'er' if len(grants) != 1 else ''}.")
+        click.echo(f"{g.hsa_id:<34} annonsor för {g.enhet} {when:<17} {g.granted_by}")
 
 
 @users_cli.command("dev-add", help="Skapa eller byt lösenord för ett lokalt utvecklarkonto (endast dev-läge).")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration in auth/migrations/versions (a test checks it against Alembic).
-HEAD_REVISION = "0002_sessions"
+HEAD_REVISION = "0003_notices"
 
 
 class AuthDB:

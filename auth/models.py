@@ -5,9 +5,9 @@ auth/migrations; these classes must match them (a test compares them).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -95,3 +95,44 @@ class StaffSession(Base):
     # logout | revoked | expired | replaced
     end_reason: Mapped[str | None] = mapped_column(String(40))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class UnitGrant(Base):
+    """A role for one unit: ``annonsor`` may post that unit's capacity notices."""
+
+    __tablename__ = "unit_grants"
+    __table_args__ = (UniqueConstraint("hsa_id", "role", "enhet", name="uq_unit_grants_hsa_role_enhet"),
+                      Index("ix_unit_grants_hsa_id", "hsa_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hsa_id: Mapped[str] = mapped_column(String(40), nullable=False)
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    enhet: Mapped[str] = mapped_column(String(40), nullable=False)
+    granted_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CapacityNotice(Base):
+    """A short-lived notice in which a unit offers (erbjuder) or asks for (efterfragar) capacity."""
+
+    __tablename__ = "capacity_notices"
+    __table_args__ = (Index("ix_capacity_notices_giltig", "giltig_till"),
+                      Index("ix_capacity_notices_enhet", "enhet"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enhet: Mapped[str] = mapped_column(String(40), nullable=False)
+    namn: Mapped[str] = mapped_column(String(200), nullable=False)
+    region_kod: Mapped[str] = mapped_column(String(2), nullable=False)
+    kva: Mapped[str] = mapped_column(String(200), nullable=False)      # comma-separated KVÅ groups
+    typ: Mapped[str] = mapped_column(String(12), nullable=False)
+    antal: Mapped[int] = mapped_column(Integer, nullable=False)
+    fran: Mapped[date] = mapped_column(Date, nullable=False)
+    till: Mapped[date] = mapped_column(Date, nullable=False)
+    asa_max: Mapped[int | None] = mapped_column(Integer)
+    villkor: Mapped[str | None] = mapped_column(Text)
+    kontakt: Mapped[str] = mapped_column(String(200), nullable=False)
+    giltig_till: Mapped[date] = mapped_column(Date, nullable=False)
+    skapad: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    skapad_av: Mapped[str] = mapped_column(String(40), nullable=False)
+    tillbakadragen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tillbakadragen_av: Mapped[str | None] = mapped_column(String(40))
