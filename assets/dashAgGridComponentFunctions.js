@@ -42,12 +42,17 @@ dagcomponentfuncs.UnitLink = function (props) {
         },
         props.value
     );
-    if (!props.data.stale) {
-        return link;
-    }
+    var parts = [link];
     /* The reason an inaktuell unit sorts last, in its own cell (not only in a far column). */
-    return React.createElement(
-        'span', null, link, ' ',
-        React.createElement('span', {className: 'lb-stale-badge', title: props.data.stale_tip || ''}, 'inaktuell')
-    );
+    if (props.data.stale) {
+        parts.push(' ', React.createElement('span', {className: 'lb-stale-badge', title: props.data.stale_tip || ''},
+                                            'inaktuell'));
+    }
+    /* A current capacity notice of the unit for the group (Kapacitetsannonser). */
+    if (props.data.annons) {
+        parts.push(' ', React.createElement('a', {className: 'lb-notice-badge', href: '/annonser?kva=' +
+                                                  encodeURIComponent((props.data.href.split('kva=')[1] || '')),
+                                                  title: props.data.annons_tip || ''}, props.data.annons));
+    }
+    return parts.length === 1 ? link : React.createElement.apply(null, ['span', null].concat(parts));
 };

@@ -144,6 +144,7 @@ def layout(hsa_id: str | None = None, **query):
             html.Ul([html.Li(t, className="lb-stale" if "inaktuell" in t else None) for t in fresh]
                     or [html.Li("Enheten har inga operationer inlästa.")],
                     className="lb-source", id="eh-freshness"),
+            unit_notices(hsa_id),
             html.Div(
                 [
                     dbc.Row(
@@ -404,3 +405,21 @@ def update_forecast(kva, unit):
         return html.P("Ingen KVÅ-grupp vald.", className="mb-0")
     k = get_settings().suppress_below
     return forecast_card(fc.forecast(get_warehouse(), kva, unit=unit["id"], suppress_below=k), k)
+
+
+def unit_notices(hsa_id: str):
+    """The unit's current capacity notices (auth/notices.py), read fresh on every page load."""
+    from flask import current_app
+
+    from auth import notices
+
+    items = notices.current(current_app.extensions["auth_db"], enhet=hsa_id)
+    if not items:
+        return html.Div(id="eh-notices")
+    return html.Div([
+        html.H2("Kapacitetsannonser", className="h6 mb-1"),
+        html.Ul([html.Li([html.Span(notices.summary(n), className="fw-semibold"),
+                          f" – gäller till {n['giltig_till']}; kontakt: {n['kontakt']}"
+                          + (f"; villkor: {n['villkor']}" if n["villkor"] else "")]) for n in items],
+                className="mb-0"),
+    ], className="alert alert-info py-2", id="eh-notices")

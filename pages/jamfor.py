@@ -376,8 +376,31 @@ def update_table(kva, period, level, asa, prio, narkos, hem, expected=None, url_
     if not data["rows"]:
         return ([], defs, source_text, ctl.count_text(0, state.level),
                 _empty(*why_empty(wh, state, result)), SHOWN, HIDDEN, spor_style, ncr_style)
-    return (data["rows"], defs, source_text, ctl.count_text(len(data["rows"]), state.level),
+    rows = with_notices(data["rows"], state.kva) if state.level == "unit" else data["rows"]
+    return (rows, defs, source_text, ctl.count_text(len(rows), state.level),
             "", HIDDEN, SHOWN, spor_style, ncr_style)
+
+
+def with_notices(rows: list[dict], kva: str) -> list[dict]:
+    """The grid rows with each unit's current capacity notices for the group
+    (auth/notices.py: read fresh, never from the result cache), shown as a badge
+    beside the unit's name."""
+    from flask import current_app
+
+    from auth import notices
+
+    current = notices.by_unit(notices.current(current_app.extensions["auth_db"], kva=kva))
+    if not current:
+        return rows
+    out = []
+    for row in rows:
+        items = current.get(row["id"])
+        if items:
+            row = {**row, "annons": "erbjuder kapacitet" if any(n["typ"] == "erbjuder" for n in items)
+                   else "efterfrågar kapacitet",
+                   "annons_tip": "; ".join(f"{notices.summary(n)}, kontakt {n['kontakt']}" for n in items)}
+        out.append(row)
+    return out
 
 
 def why_empty(wh, state: us.ViewState, result) -> tuple[str, str]:

@@ -29,6 +29,7 @@ RK_REGION, RK_KVA, RK_PERIOD = "rk-region", "rk-kva", "rk-period"
 RK_STATE, RK_URL_SINK = "rk-state", "rk-url-sink"
 RK_SOURCE, RK_GROUPS, RK_SERIES, RK_SERIES_TITLE = "rk-source", "rk-groups", "rk-series", "rk-series-title"
 RK_OUT, RK_FLOWS, RK_ALT, RK_DOWNLOAD = "rk-utomlans", "rk-floden", "rk-alternativ", "rk-download"
+RK_OFFERS = "rk-erbjudanden"
 DEFAULT_REGION = "01"
 
 
@@ -84,6 +85,8 @@ def layout(**query):
                              className="lb-card"), lg=7),
         ]),
         html.Div([html.H2("Kapacitet i andra regioner", className="h5"), html.Div(id=RK_ALT)], className="lb-card"),
+        html.Div([html.H2("Erbjudanden från andra regioner för växande köer", className="h5"),
+                  html.Div(id=RK_OFFERS)], className="lb-card"),
     ])
 
 
@@ -130,7 +133,7 @@ def group_grid(result, region, period, k):
 @callback(
     Output(RK_SOURCE, "children"), Output(RK_GROUPS, "children"), Output(RK_SERIES_TITLE, "children"),
     Output(RK_SERIES, "figure"), Output(RK_OUT, "children"), Output(RK_FLOWS, "children"),
-    Output(RK_ALT, "children"), Output(RK_STATE, "data"), Output(RK_DOWNLOAD, "href"),
+    Output(RK_ALT, "children"), Output(RK_STATE, "data"), Output(RK_DOWNLOAD, "href"), Output(RK_OFFERS, "children"),
     Input(RK_REGION, "value"), Input(RK_KVA, "value"), Input(RK_PERIOD, "value"),
 )
 def update(region, kva, period):
@@ -179,7 +182,27 @@ def update(region, kva, period):
         out = flows = alt = html.P("Välj en KVÅ-grupp.", className="mb-0 text-secondary")
     download = "/api/v1/capacity?" + urlencode({"region": region, **({"kva": kva} if kva else {}), "period": period,
                                                 "format": "csv"})
-    return source, groups, series_title, series, out, flows, alt, encode(region, kva, period), download
+    return (source, groups, series_title, series, out, flows, alt, encode(region, kva, period), download,
+            offers_elsewhere(result, region))
+
+
+def offers_elsewhere(result, region: str):
+    """Current offers (Kapacitetsannonser) from units outside the region for the region's growing queues."""
+    from flask import current_app
+
+    from auth import notices
+    from pages.annonser import NOTICE_COLUMNS, notice_rows
+
+    growing = {g["kva"] for g in result.groups if g["vaxande"]}
+    if not growing:
+        return html.P("Ingen av regionens köer växer just nu.", className="mb-0")
+    offers = [n for n in notices.current(current_app.extensions["auth_db"], typ="erbjuder")
+              if n["region_kod"] != region and growing & set(n["kva"])]
+    if not offers:
+        return html.P(f"Inga aktuella erbjudanden från andra regioner för de växande köerna "
+                      f"({', '.join(sorted(growing))}).", className="mb-0")
+    return charts.simple_table(NOTICE_COLUMNS, notice_rows(offers), "rk-offer-rows",
+                               caption=f"Erbjudanden för {', '.join(sorted(growing & {k for n in offers for k in n['kva']}))}.")
 
 
 def _alternatives(result, kva, region, period, k):

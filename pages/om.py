@@ -12,7 +12,7 @@ from data.context import get_settings, get_warehouse
 from data.warehouse import NoData
 
 dash.register_page(__name__, path="/om", name="Om statistiken", title="Om statistiken – Nationell lägesbild",
-                   order=5, nav=True)
+                   order=6, nav=True)
 
 SOURCES_TEXT = """
 ### Källorna och vad väntetiden mäter

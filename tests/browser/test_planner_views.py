@@ -100,3 +100,55 @@ def test_the_unit_page_shows_both_expected_waits_with_their_names(page):
     text = card.inner_text()
     assert "Köbaserad (väntetidsdatabasen)" in text and "Registerbaserad (median 90 dagar)" in text
     assert "inget löfte" in text and ("träffsäkra" in text or "För kort historik" in text)
+
+
+def test_an_annonsor_posts_a_notice_that_shows_in_the_table_and_on_the_unit_page(page, browser_data_dir):
+    """Kapacitetsannonser end to end: the form, the role checked on the server,
+    the notice beside the unit in Jämför enheter and on its Enhet page, withdrawn."""
+    from app import create_app
+    from auth import devusers, notices
+    from tests.browser.conftest import USER
+    from tests.conftest import make_settings
+
+    page.goto(page.base_url + "/?kva=NGB&period=365&level=unit")
+    page.locator("#jf-grid .ag-row[row-index='0'] a.lb-unit-link").first.wait_for()
+    unit = page.evaluate("() => { const rows = []; window.dash_ag_grid.getApi('jf-grid')"
+                         ".forEachNodeAfterFilterAndSort(n => rows.push(n.data.id)); return rows[0]; }")
+    app = create_app(make_settings(browser_data_dir))
+    db = app.extensions["auth_db"]
+    hsa_id = devusers.pseudo_hsa_id(USER[0])
+    notices.grant_unit(db, hsa_id, unit, by="test")
+    try:
+        page.goto(page.base_url + "/annonser")
+        page.locator("#an-ny").wait_for()
+        page.locator("#an-ny-kva").click()
+        page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(r"^NGB ")).first.click()
+        page.keyboard.press("Escape")
+        page.fill("#an-ny-antal", "15")
+        page.fill("#an-ny-villkor", "<b>ASA ≤ 3</b>")
+        page.fill("#an-ny-kontakt", "ortopedi.planering@region.se")
+        page.click("#an-publicera")
+        page.locator("#an-meddelande .alert-success").wait_for()
+        page.locator("#an-rows").wait_for()
+        assert "Erbjuder 15 patienter NGB" in page.locator("#an-rows").inner_text()
+        assert "<b>ASA ≤ 3</b>" in page.locator("#an-rows").inner_text()      # shown as text, not markup
+        # beside the unit in Jämför enheter
+        page.goto(page.base_url + "/?kva=NGB&period=365&level=unit")
+        badge = page.locator("#jf-grid .lb-notice-badge").first
+        badge.wait_for()
+        assert badge.inner_text() == "erbjuder kapacitet"
+        # and on its Enhet page
+        page.goto(page.base_url + f"/enhet/{unit}?kva=NGB")
+        page.locator("#eh-notices").wait_for()
+        assert "Erbjuder 15 patienter NGB" in page.locator("#eh-notices").inner_text()
+        # withdrawn: gone everywhere
+        page.goto(page.base_url + "/annonser")
+        page.locator("#an-dra-tillbaka-id").click()
+        page.locator("[role=listbox] [role=option]").first.click()
+        page.click("#an-dra-tillbaka")
+        page.locator("#an-dra-tillbaka-meddelande .alert-success").wait_for()
+        assert notices.current(db, enhet=unit) == []
+    finally:
+        for n in notices.current(db, enhet=unit):
+            notices.withdraw(db, n["id"], by="test")
+        notices.revoke_unit(db, hsa_id, unit)
