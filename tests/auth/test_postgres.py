@@ -90,6 +90,23 @@ def test_migrations_roles_and_audit_on_postgresql(pg_url, tmp_path):
     assert audit.failed_logins(db, __import__("datetime").timedelta(minutes=5), remote_addr="x") == 0
     row = audit.recent(db, action="login")[0]
     assert row.actor_name == "Åsa Öberg" and row.at.tzinfo is not None
+    # migration 0003: capacity notices and the per-unit role on PostgreSQL
+    import datetime as dt
+
+    from auth import notices
+
+    assert notices.grant_unit(db, "SE2321000016-ABC1", "SE2321000016-E001", by="test")
+    today = dt.date.today()
+    notice = notices.validate(
+        {"enhet": "SE2321000016-E001", "kva": ["NGB"], "typ": "erbjuder", "antal": 3, "fran": today.isoformat(),
+         "till": (today + dt.timedelta(days=9)).isoformat(), "kontakt": "vaxel@region.se",
+         "giltig_till": (today + dt.timedelta(days=9)).isoformat(), "villkor": "Åäö"},
+        known_group=lambda g: True, known_unit=lambda u: True,
+        may_post_for=lambda u: u in notices.units_for(db, "SE2321000016-ABC1"))
+    stored = notices.create(db, notice, namn="Enhet Ö", region_kod="07", by="SE2321000016-ABC1")
+    assert [n["id"] for n in notices.current(db, kva="NGB")] == [stored["id"]]
+    notices.withdraw(db, stored["id"], by="SE2321000016-ABC1")
+    assert notices.current(db) == [] and notices.get(db, stored["id"])["villkor"] == "Åäö"
     for d in dbs:
         d.dispose()
 
