@@ -231,6 +231,46 @@ def notices_create():
     return json_response(stored, 201)
 
 
+@bp.put("/annonser/<int:notice_id>")
+def notices_update(notice_id: int):
+    """Edit a current notice (the whole body, as for POST; the unit cannot change)."""
+    from auth import audit, notices
+
+    user, refusal = _writer_or_refusal()
+    if refusal is not None:
+        return refusal
+    if not request.is_json:
+        return error_response(415, "Innehållet måste vara JSON (Content-Type: application/json).")
+    db = _notice_db()
+    existing = notices.get(db, notice_id)
+    if existing is None:
+        return error_response(404, f"Annonsen {notice_id} finns inte.")
+    wh = _warehouse()
+    units = notices.units_for(db, user.hsa_id)
+    catalogue = Q.unit_catalogue(wh)
+    payload = request.get_json(silent=True)
+    try:
+        notice = notices.validate(payload, known_group=lambda g: Q.known_group(wh, g),
+                                  known_unit=lambda u: u in catalogue, may_post_for=lambda u: u in units)
+        if notice.enhet != existing["enhet"]:
+            raise notices.NoticeError("enhet", "En annons kan inte flyttas till en annan enhet; "
+                                               "dra tillbaka den och publicera en ny.")
+    except notices.NoticeError as exc:
+        status = 403 if exc.field == "enhet" and "rollen annonsör" in exc.message else 400
+        audit.record(db, "notice_refused", actor=user.hsa_id, actor_name=user.name, subject=existing["enhet"],
+                     method="PUT", path=request.path, status=status, detail=f"{exc.field}: {exc.message}",
+                     remote_addr=request.remote_addr)
+        return error_response(status, exc.message, exc.field)
+    result = notices.update(db, notice_id, notice)
+    if result is None:
+        return error_response(409, f"Annonsen {notice_id} är tillbakadragen och kan inte ändras.")
+    stored, changed = result
+    audit.record(db, "notice_changed", actor=user.hsa_id, actor_name=user.name, subject=stored["enhet"],
+                 method="PUT", path=request.path, status=200,
+                 detail=f"annons {notice_id}: {notices.changes_text(changed)}", remote_addr=request.remote_addr)
+    return json_response(stored)
+
+
 @bp.delete("/annonser/<int:notice_id>")
 def notices_withdraw(notice_id: int):
     from auth import audit, notices

@@ -42,7 +42,7 @@ FLUSH_SECONDS = 0.2
 #: that are rare and weighty: written in the request, never batched.
 IMMEDIATE_ACTIONS = frozenset({"login_failed", "login_throttled", "access_denied", "role_granted",
                                "role_revoked", "dev_user_saved", "sessions_revoked", "notice_created",
-                               "notice_withdrawn", "notice_refused"})
+                               "notice_withdrawn", "notice_refused", "notice_changed"})
 MAX_PENDING = 100_000  # a database down for long: keep this many, then drop the oldest (logged)
 
 
@@ -160,6 +160,7 @@ ACTION_LABELS = {
     "api": "API-anrop",
     "notice_created": "Kapacitetsannons publicerad",
     "notice_withdrawn": "Kapacitetsannons tillbakadragen",
+    "notice_changed": "Kapacitetsannons ändrad",
     "notice_refused": "Kapacitetsannons avvisad",
     "export": "Export",
     "access_denied": "Åtkomst nekad",

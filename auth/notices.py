@@ -184,6 +184,30 @@ def create(db: AuthDB, notice: NoticeInput, *, namn: str, region_kod: str, by: s
         return as_dict(row)
 
 
+EDITABLE = ("kva", "typ", "antal", "fran", "till", "asa_max", "villkor", "kontakt", "giltig_till")
+
+
+def update(db: AuthDB, notice_id: int, notice: NoticeInput) -> tuple[dict, dict] | None:
+    """Change a current notice of the same unit: (the stored notice, {field: (old, new)}); None when it
+    does not exist or is no longer current. The caller audits what changed."""
+    with db.session() as s:
+        row = s.get(CapacityNotice, notice_id)
+        if row is None or row.tillbakadragen is not None or row.enhet != notice.enhet:
+            return None
+        before = as_dict(row)
+        row.kva, row.typ, row.antal = ",".join(notice.kva), notice.typ, notice.antal
+        row.fran, row.till, row.asa_max = notice.fran, notice.till, notice.asa_max
+        row.villkor, row.kontakt, row.giltig_till = notice.villkor, notice.kontakt, notice.giltig_till
+        s.commit()
+        after = as_dict(row)
+    changed = {f: (before[f], after[f]) for f in EDITABLE if before[f] != after[f]}
+    return after, changed
+
+
+def changes_text(changed: dict) -> str:
+    return "; ".join(f"{f}: {old!r} → {new!r}" for f, (old, new) in changed.items()) or "inga ändringar"
+
+
 def get(db: AuthDB, notice_id: int) -> dict | None:
     with db.session() as s:
         row = s.get(CapacityNotice, notice_id)

@@ -31,6 +31,7 @@ AN_FORM = {k: f"an-ny-{k}" for k in ("enhet", "kva", "typ", "antal", "fran", "ti
                                      "kontakt", "giltig_till")}
 AN_SUBMIT, AN_MESSAGE, AN_WITHDRAW_ID, AN_WITHDRAW, AN_WITHDRAW_MESSAGE = (
     "an-publicera", "an-meddelande", "an-dra-tillbaka-id", "an-dra-tillbaka", "an-dra-tillbaka-meddelande")
+AN_EDIT, AN_EDIT_ID = "an-andra", "an-andra-id"   # "Ändra": the chosen notice into the form, saved over it
 TYPE_OPTIONS = [{"label": "Erbjuder kapacitet", "value": "erbjuder"},
                 {"label": "Efterfrågar kapacitet", "value": "efterfragar"}]
 
@@ -84,6 +85,7 @@ def _form(wh, units):
             field("Kontakt (funktionsbrevlåda eller växel)", dbc.Input(id=AN_FORM["kontakt"], maxLength=200), 6),
         ]),
         dbc.Button("Publicera annonsen", id=AN_SUBMIT, color="primary"),
+        dcc.Store(id=AN_EDIT_ID),
         html.Div(id=AN_MESSAGE, className="mt-2", role="status"),
     ], className="lb-card", id="an-ny")
 
@@ -114,9 +116,11 @@ def layout(**query):
         ], className="lb-card lb-filters"),
         html.Div(html.Div(id=AN_LIST), className="lb-card"),
         *([_form(wh, units), html.Div([
-            html.H2("Dra tillbaka en annons", className="h5"),
+            html.H2("Ändra eller dra tillbaka en annons", className="h5"),
             dbc.Row([dbc.Col(dcc.Dropdown(id=AN_WITHDRAW_ID, placeholder="Välj en av enhetens annonser"), lg=6),
-                     dbc.Col(dbc.Button("Dra tillbaka", id=AN_WITHDRAW, color="secondary", outline=True), lg=2)]),
+                     dbc.Col([dbc.Button("Ändra i formuläret", id=AN_EDIT, color="secondary", outline=True,
+                                         className="me-2"),
+                              dbc.Button("Dra tillbaka", id=AN_WITHDRAW, color="secondary", outline=True)], lg=6)]),
             html.Div(id=AN_WITHDRAW_MESSAGE, className="mt-2", role="status")], className="lb-card")]
           if units else [html.P("För att annonsera för en enhet behövs rollen annonsör för enheten; den ges av "
                                 "förvaltningen.", className="lb-source")]),
@@ -160,11 +164,27 @@ def own_notices(_refresh):
             for n in notices.current(_db()) if n["enhet"] in units]
 
 
+@callback(*[Output(AN_FORM[k], "value", allow_duplicate=True) for k in AN_FORM], Output(AN_EDIT_ID, "data"),
+          Output(AN_SUBMIT, "children"),
+          Input(AN_EDIT, "n_clicks"), State(AN_WITHDRAW_ID, "value"), prevent_initial_call=True)
+def load_for_edit(_clicks, notice_id):
+    """The chosen notice of the person's unit into the form; saving then changes it."""
+    from auth import notices
+
+    notice = notices.get(_db(), notice_id) if isinstance(notice_id, int) else None
+    if notice is None or notice["enhet"] not in _my_units():
+        raise dash.exceptions.PreventUpdate
+    return (*[notice[k] if k != "kva" else notice["kva"] for k in AN_FORM], notice_id, "Spara ändringarna")
+
+
 @callback(Output(AN_MESSAGE, "children"), Output(AN_REFRESH, "data", allow_duplicate=True),
+          Output(AN_EDIT_ID, "data", allow_duplicate=True), Output(AN_SUBMIT, "children", allow_duplicate=True),
           Input(AN_SUBMIT, "n_clicks"), *[State(AN_FORM[k], "value") for k in AN_FORM], State(AN_REFRESH, "data"),
-          prevent_initial_call=True)
-def publish(_clicks, enhet, kva, typ, antal, fran, till, asa_max, villkor, kontakt, giltig_till, refresh):
-    """Validate and store a notice; the role is checked here, on the server, for this very write."""
+          State(AN_EDIT_ID, "data"), prevent_initial_call=True)
+def publish(_clicks, enhet, kva, typ, antal, fran, till, asa_max, villkor, kontakt, giltig_till, refresh,
+            edit_id=None):
+    """Validate and store a notice (or the changes of the one being edited); the
+    role is checked here, on the server, for this very write."""
     from auth import audit, notices
 
     wh = get_warehouse()
@@ -179,7 +199,18 @@ def publish(_clicks, enhet, kva, typ, antal, fran, till, asa_max, villkor, konta
         audit.record(_db(), "notice_refused", actor=current_user.hsa_id, actor_name=current_user.name,
                      subject=str(enhet)[:40], method="POST", path="/annonser", status=400,
                      detail=f"{exc.field}: {exc.message}", remote_addr=request.remote_addr)
-        return dbc.Alert(exc.message, color="danger", className="mb-0"), dash.no_update
+        return dbc.Alert(exc.message, color="danger", className="mb-0"), dash.no_update, dash.no_update, dash.no_update
+    if isinstance(edit_id, int):
+        result = notices.update(_db(), edit_id, notice)
+        if result is None:
+            return (dbc.Alert("Annonsen kan inte ändras (tillbakadragen, eller en annan enhet).", color="danger",
+                              className="mb-0"), dash.no_update, None, "Publicera annonsen")
+        stored, changed = result
+        audit.record(_db(), "notice_changed", actor=current_user.hsa_id, actor_name=current_user.name,
+                     subject=notice.enhet, method="PUT", path="/annonser", status=200,
+                     detail=f"annons {edit_id}: {notices.changes_text(changed)}", remote_addr=request.remote_addr)
+        return (dbc.Alert(f"Ändringarna är sparade: {notices.summary(stored)}.", color="success", className="mb-0"),
+                (refresh or 0) + 1, None, "Publicera annonsen")
     unit = catalogue[notice.enhet]
     stored = notices.create(_db(), notice, namn=unit.get("namn") or notice.enhet, region_kod=unit.get("region_kod"),
                             by=current_user.hsa_id)
@@ -188,7 +219,7 @@ def publish(_clicks, enhet, kva, typ, antal, fran, till, asa_max, villkor, konta
                  detail=f"annons {stored['id']}: {notices.summary(stored)}; gäller till {stored['giltig_till']}",
                  remote_addr=request.remote_addr)
     return (dbc.Alert(f"Annonsen är publicerad: {notices.summary(stored)}, gäller till {stored['giltig_till']}.",
-                      color="success", className="mb-0"), (refresh or 0) + 1)
+                      color="success", className="mb-0"), (refresh or 0) + 1, None, dash.no_update)
 
 
 @callback(Output(AN_WITHDRAW_MESSAGE, "children"), Output(AN_REFRESH, "data", allow_duplicate=True),

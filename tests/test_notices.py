@@ -139,3 +139,29 @@ def test_the_cli_grants_annonsor_per_unit(app, data_dir):
     assert notices.units_for(app.extensions["auth_db"], "SE2321000016-PER1") == {"SE2321000016-E002"}
     listing = runner.invoke(args=["users", "list"]).output
     assert "annonsor för SE2321000016-E002" in listing
+
+
+def test_edit_by_the_unit_only_audited_with_what_changed(world):
+    unit = world["units"][0]
+    stored = _post(world["poster"], _body(unit)).get_json()
+    url = f"/api/v1/annonser/{stored['id']}"
+
+    def put(client, body, headers=HEADERS):
+        return client.put(url, data=json.dumps(body), content_type="application/json", headers=headers)
+
+    assert put(world["other"], _body(unit, antal=30)).status_code == 403
+    assert put(world["reader"], _body(unit, antal=30)).status_code == 403
+    assert put(world["poster"], _body(unit, antal=30), headers={}).status_code == 403
+    assert put(world["poster"], _body(unit, antal=0)).status_code == 400
+    assert notices.get(world["db"], stored["id"])["antal"] == 20                 # refused: nothing changed
+    resp = put(world["poster"], _body(unit, antal=30, villkor="Nya villkor"))
+    assert resp.status_code == 200 and resp.get_json()["antal"] == 30
+    from auth.models import AuditEntry
+    from sqlalchemy import select
+
+    with world["db"].session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "notice_changed")).one()
+    assert "antal: 20 → 30" in entry.detail and "villkor" in entry.detail
+    assert put(world["poster"], _body(world["units"][1])).status_code == 403    # not their unit
+    world["poster"].delete(url, headers=HEADERS)
+    assert put(world["poster"], _body(unit, antal=40)).status_code == 409      # withdrawn: not editable

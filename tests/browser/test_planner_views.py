@@ -132,6 +132,16 @@ def test_an_annonsor_posts_a_notice_that_shows_in_the_table_and_on_the_unit_page
         page.locator("#an-rows").wait_for()
         assert "Erbjuder 15 patienter NGB" in page.locator("#an-rows").inner_text()
         assert "<b>ASA ≤ 3</b>" in page.locator("#an-rows").inner_text()      # shown as text, not markup
+        # edited: the notice into the form, a new number, saved over it
+        page.locator("#an-dra-tillbaka-id").click()
+        page.locator("[role=listbox] [role=option]").first.click()
+        page.click("#an-andra")
+        page.wait_for_function("() => document.querySelector('#an-publicera').innerText === 'Spara ändringarna'")
+        page.fill("#an-ny-antal", "12")
+        page.click("#an-publicera")
+        page.wait_for_function("() => document.querySelector('#an-rows') && "
+                               "document.querySelector('#an-rows').innerText.includes('Erbjuder 12 patienter NGB')")
+        assert len(notices.current(db, enhet=unit)) == 1
         # beside the unit in Jämför enheter
         page.goto(page.base_url + "/?kva=NGB&period=365&level=unit")
         badge = page.locator("#jf-grid .lb-notice-badge").first
@@ -140,7 +150,7 @@ def test_an_annonsor_posts_a_notice_that_shows_in_the_table_and_on_the_unit_page
         # and on its Enhet page
         page.goto(page.base_url + f"/enhet/{unit}?kva=NGB")
         page.locator("#eh-notices").wait_for()
-        assert "Erbjuder 15 patienter NGB" in page.locator("#eh-notices").inner_text()
+        assert "Erbjuder 12 patienter NGB" in page.locator("#eh-notices").inner_text()
         # withdrawn: gone everywhere
         page.goto(page.base_url + "/annonser")
         page.locator("#an-dra-tillbaka-id").click()
