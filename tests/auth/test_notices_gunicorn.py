@@ -53,6 +53,10 @@ def test_the_role_is_checked_for_every_write_on_every_worker(server, pki):
     notice = json.loads(body)
     status, _, body = server.request("GET", "/api/v1/annonser?kva=NGB", cert)
     assert status == 200 and [n["id"] for n in json.loads(body)["annonser"]] == [notice["id"]]
+    status, _, _ = server.request("PUT", f"/api/v1/annonser/{notice['id']}", write, _body(server.units[1]))
+    assert status == 403                                             # not the person's unit
+    status, _, body = server.request("PUT", f"/api/v1/annonser/{notice['id']}", write, _body(server.units[0]))
+    assert status == 200, body
     status, _, _ = server.request("DELETE", f"/api/v1/annonser/{notice['id']}", cert)
     assert status == 403                                             # no X-Requested-With
     status, _, _ = server.request("DELETE", f"/api/v1/annonser/{notice['id']}", write)
