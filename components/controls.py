@@ -50,18 +50,31 @@ def kva_options_from_search(results: list[dict], query: str = "",
     return list(seen.values())
 
 
-def hem_options(regions: dict[str, str], towns: list[str], keep: str | None = None) -> list[dict]:
-    """The patient's home: the 21 regions (value = code) and the towns of the unit catalogue.
-
-    ``keep``: a value from the URL that is neither (a town no unit is in, a
-    mistyped link) stays selectable, marked as unknown, so the view can say
-    why no distances are shown instead of silently dropping it."""
+def hem_options(regions: dict[str, str], towns: list[str], keep: str | None = None,
+                keep_label: str | None = None) -> list[dict]:
+    """The patient's home as the page opens: the 21 regions (value = code), the
+    given towns, and the URL's value (``keep``). A known place keeps its label
+    ("Ljungby (Kronoberg)"); anything else is marked unknown, so the view can
+    say why no distances are shown instead of silently dropping it. Every
+    other Swedish locality comes from the search while typing (home_suggestions)."""
     opts = [{"label": f"{namn} (region)", "value": kod, "search": f"{namn} {fold(namn)} region"}
             for kod, namn in sorted(regions.items(), key=lambda kv: kv[1])]
     opts += [{"label": f"{ort} (ort)", "value": ort, "search": f"{ort} {fold(ort)} ort"}
              for ort in towns]
     if keep and keep not in {o["value"] for o in opts}:
-        opts.insert(0, {"label": f"{keep} (okänd ort)", "value": keep, "search": f"{keep} {fold(keep)}"})
+        label = keep_label or f"{keep} (okänd ort)"
+        opts.insert(0, {"label": label, "value": keep, "search": f"{label} {fold(label)}"})
+    return opts
+
+
+def home_suggestions(regions: dict[str, str], places, query: str) -> list[dict]:
+    """Search results for the home: matching regions first, then localities
+    ("Ljungby (Kronoberg)", value = the locality's key); the typed text is in
+    each option's search field so the dropdown's own filter keeps them."""
+    q = fold(query)
+    opts = [{"label": f"{namn} (region)", "value": kod, "search": f"{namn} {fold(namn)} region {query}"}
+            for kod, namn in sorted(regions.items(), key=lambda kv: kv[1]) if q in fold(namn)]
+    opts += [{"label": p.label, "value": p.key, "search": f"{p.label} {fold(p.label)} {query}"} for p in places]
     return opts
 
 

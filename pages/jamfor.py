@@ -19,7 +19,7 @@ from common import format as fmt
 from data import vocabulary as vocab
 from components import ids
 from components import url_state as us
-from data import files, geo, queries
+from data import files, gazetteer, geo, queries
 from data.questions import forecast, waits
 from data.context import cached, get_settings, get_warehouse, warehouse_with_data
 
@@ -50,16 +50,26 @@ def _stale_days() -> int:
 
 
 def hem_origin(wh, hem: str | None) -> tuple[float, float] | None:
-    """(lat, lon) of the patient's home: a region code -> its seat, else a town of the catalogue."""
+    """(lat, lon) of the patient's home: a region code -> its seat; a Swedish
+    locality of the gazetteer (data/gazetteer.py); else a town of the unit
+    catalogue (links from before the gazetteer)."""
     if not hem:
         return None
     if hem in queries.region_names(wh):
         return geo.region_seat(hem)
+    place = gazetteer.find(hem)
+    if place is not None:
+        return place.lat, place.lon
     return geo.town_position(queries.towns(wh), hem)
 
 
 def hem_label(wh, hem: str | None) -> str | None:
-    return queries.region_names(wh).get(hem, hem) if hem else None
+    if not hem:
+        return None
+    if hem in queries.region_names(wh):
+        return queries.region_names(wh)[hem]
+    place = gazetteer.find(hem)
+    return place.label if place is not None else hem
 
 
 def table_data(wh, state: us.ViewState) -> dict:
@@ -152,8 +162,8 @@ def layout(**query):
                                       has_data=state.kva in queries.groups_with_data(wh))]
     source = queries.source_for(state.kva) if state.kva else None
     state = us.for_source(state, source) if source else state
-    towns = queries.towns(wh)
-    hem_opts = ctl.hem_options(queries.region_names(wh), list(towns["ort"]) if len(towns) else [], keep=state.hem)
+    hem_opts = ctl.hem_options(queries.region_names(wh), [], keep=state.hem,
+                               keep_label=hem_label(wh, state.hem) if hem_origin(wh, state.hem) else None)
     # The same columns the table callback will give (no distance without a position).
     columns = waits.columns(source, state.level, with_distance=hem_origin(wh, state.hem) is not None,
                             with_expected=state.forvantad and state.level == "unit")
@@ -317,6 +327,26 @@ def suggest_kva(search_value, value, current):
 
 
 @callback(
+    Output(ids.JF_HEM, "options"),
+    Input(ids.JF_HEM, "search_value"),
+    State(ids.JF_HEM, "value"),
+    State(ids.JF_HEM, "options"),
+    prevent_initial_call=True,
+)
+def suggest_home(search_value, value, current):
+    """Suggestions while typing: the regions and every Swedish locality of the
+    gazetteer ("Ljungby (Kronoberg)"), å/ä/ö-tolerant; the chosen one stays."""
+    if not isinstance(search_value, str) or len(search_value.strip()) < 2:
+        raise PreventUpdate
+    wh = get_warehouse()
+    q = search_value.strip()
+    options = ctl.home_suggestions(queries.region_names(wh), gazetteer.search(q, 30), q)
+    if value and value not in {o["value"] for o in options}:
+        options = [o for o in (current or []) if isinstance(o, dict) and o.get("value") == value] + options
+    return options
+
+
+@callback(
     Output(ids.JF_GRID, "rowData"),
     Output(ids.JF_GRID, "columnDefs"),
     Output(ids.JF_SOURCE, "children"),
@@ -366,8 +396,8 @@ def update_table(kva, period, level, asa, prio, narkos, hem, expected=None, url_
     ]
     if state.hem and data["origin"] is None:
         source_text += [html.Br(), html.Span(
-            f"Orten ”{state.hem}” finns inte bland enheternas orter, så avstånd kan inte beräknas. "
-            "Välj en region eller en ort i listan.", className="text-danger")]
+            f"Orten ”{state.hem}” finns inte bland Sveriges orter, så avstånd kan inte beräknas. "
+            "Skriv några bokstäver och välj en ort eller region i listan.", className="text-danger")]
     if result.data_date is None:
         return ([], defs, source_text, "",
                 _empty(f"Inga operationer från {vocab.source_label(source)} är inlästa.",

@@ -67,11 +67,11 @@ def test_layout_restores_state_from_query_and_unknown_unit(app, dataset):
         assert found[ids.JF_NARKOS].value == [1] and found[ids.JF_HEM].value == "Lund"
         assert found[ids.JF_SPOR_FILTERS].style == {"display": "none"}
         assert found[ids.JF_STATE].data == "?kva=CJC&period=365&level=region&narkos=1&hem=Lund"
-        kiruna = jamfor.layout(kva="NGB", hem="Kiruna")
+        kiruna = jamfor.layout(kva="NGB", hem="Atlantis")
         found.clear()
         walk(kiruna)
-        assert found[ids.JF_HEM].value == "Kiruna"
-        assert found[ids.JF_HEM].options[0]["label"] == "Kiruna (okänd ort)"
+        assert found[ids.JF_HEM].value == "Atlantis"
+        assert found[ids.JF_HEM].options[0]["label"] == "Atlantis (okänd ort)"
         assert "avstand_km" not in [d["field"] for d in found[ids.JF_GRID].columnDefs]
         unknown = _texts(enhet.layout(hsa_id="SE9999999999-X"))
         assert "Okänd enhet" in unknown and "SE9999999999-X" in unknown
@@ -144,13 +144,13 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
     assert "okänd" not in json.dumps(response, ensure_ascii=False)
 
     # A home that is no region or town of the catalogue: the rows come without distances, and the view says why.
-    body["inputs"][-2]["value"] = "Kiruna"  # jf-hem (the last input is jf-forvantad)
+    body["inputs"][-2]["value"] = "Atlantis"  # jf-hem (the last input is jf-forvantad)
     body["state"][1]["value"] = []
     r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     response = r.get_json()["response"]
     assert response["jf-grid"]["rowData"] and all(row.get("avstand_km") is None for row in response["jf-grid"]["rowData"])
     assert "avstand_km" not in [d["field"] for d in response["jf-grid"]["columnDefs"]]
-    assert "Orten ”Kiruna” finns inte bland enheternas orter" in json.dumps(response["jf-source"]["children"],
+    assert "Orten ”Atlantis” finns inte bland Sveriges orter" in json.dumps(response["jf-source"]["children"],
                                                                           ensure_ascii=False)
     assert response["jf-ncr-filters"]["style"] == {"display": "none"}
 

@@ -133,3 +133,24 @@ def test_the_unit_page_keeps_the_window_and_filters_it_was_opened_with(page):
     page.wait_for_function("(name) => document.title.startsWith(name)", arg=first["namn"])
     assert page.title() == f"{first['namn']} – Nationell lägesbild"
     assert "filter: ASA 3" in page.locator("#eh-trend-source").inner_text()
+
+
+def test_any_swedish_locality_as_home_gives_distances(page):
+    page.goto(page.base_url + "/?kva=NGB&period=90&level=unit")
+    wait_rows(page)
+    page.click("#jf-hem")
+    search = page.locator("#jf-hem input.dash-dropdown-search, input.dash-dropdown-search").last
+    search.wait_for()
+    search.press_sequentially("ljungb", delay=60)
+    option = page.locator("[role=listbox] [role=option]").filter(has_text="Ljungby (Kronoberg)")
+    option.first.wait_for()
+    page.recorder.dash_idle()
+    option.first.click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('hem') === 'Ljungby'")
+    rows = wait_rows(page, lambda rs: rs and all(r.get("avstand_km") is not None for r in rs if "avstand_km" in r)
+                     and "avstand_km" in rs[0])
+    assert all(r["avstand_km"] >= 0 for r in rows)
+    # an old link with the same name keeps working
+    page.goto(page.base_url + "/?kva=NGB&period=90&level=unit&hem=Ljungby")
+    rows = wait_rows(page, lambda rs: rs and "avstand_km" in rs[0])
+    assert "Ljungby (Kronoberg)" in page.locator("#jf-hem").inner_text()
