@@ -50,11 +50,11 @@ def national_trend_figure(months: Sequence[dict], measure: str, suppress_below: 
              line=dict(color=OKABE_ITO["orange"], width=2, dash="dash"), marker=dict(size=5, symbol="diamond"),
              hovertext=[_hover_value(m[before_key], kind, None, suppress_below) if m[before_key] is not None
                         else "inga uppgifter ett år tidigare" for m in months],
-             hovertemplate="%{hovertext}<extra>Ett år tidigare</extra>"),
+             hovertemplate="Ett år tidigare: %{hovertext}<extra></extra>"),
         dict(type="scatter", mode="lines+markers", name="Hela riket", x=x, y=now,
              line=dict(color=OKABE_ITO["blue"], width=3), marker=dict(size=6),
              hovertext=[_hover_value(m[measure], kind, m["n"], suppress_below) for m in months],
-             hovertemplate="%{hovertext}<extra>Hela riket</extra>"),
+             hovertemplate="Hela riket: %{hovertext}<extra></extra>"),
     ]
     layout = base_layout(height=340)
     layout["yaxis"] = dict(layout["yaxis"], title=dict(text="Andel inom 90 dagar (%)" if share else "Median (dagar)"),
@@ -106,10 +106,10 @@ def waiting_figure(rows: Sequence[dict], suppress_below: int = 5) -> dict:
     data = [
         dict(type="scatter", mode="lines+markers", name="Väntande", x=x, y=[r["vantande"] for r in rows],
              line=dict(color=OKABE_ITO["blue"], width=3), hovertext=hover("vantande"),
-             hovertemplate="%{hovertext}<extra>Väntande</extra>"),
+             hovertemplate="Väntande: %{hovertext}<extra></extra>"),
         dict(type="scatter", mode="lines+markers", name="Väntat mer än 90 dagar", x=x,
              y=[r["vantande_over_90"] for r in rows], line=dict(color=OKABE_ITO["vermillion"], width=2, dash="dash"),
-             hovertext=hover("vantande_over_90"), hovertemplate="%{hovertext}<extra>Mer än 90 dagar</extra>"),
+             hovertext=hover("vantande_over_90"), hovertemplate="Mer än 90 dagar: %{hovertext}<extra></extra>"),
     ]
     layout = base_layout(height=320)
     layout["yaxis"] = dict(layout["yaxis"], title=dict(text="Antal patienter"))
@@ -129,13 +129,13 @@ def queue_series_figure(months: Sequence[dict], suppress_below: int = 5) -> dict
 
     data = [
         dict(type="bar", name="Nya", x=x, y=[m["nya"] for m in months], marker=dict(color=OKABE_ITO["orange"]),
-             hovertext=hover("nya"), hovertemplate="%{hovertext}<extra>Nya</extra>"),
+             hovertext=hover("nya"), hovertemplate="Nya: %{hovertext}<extra></extra>"),
         dict(type="bar", name="Genomförda", x=x, y=[m["genomforda"] for m in months],
              marker=dict(color=OKABE_ITO["green"]), hovertext=hover("genomforda"),
-             hovertemplate="%{hovertext}<extra>Genomförda</extra>"),
+             hovertemplate="Genomförda: %{hovertext}<extra></extra>"),
         dict(type="scatter", mode="lines+markers", name="Väntande", x=x, y=[m["vantande"] for m in months],
              yaxis="y2", line=dict(color=OKABE_ITO["blue"], width=3), hovertext=hover("vantande"),
-             hovertemplate="%{hovertext}<extra>Väntande</extra>"),
+             hovertemplate="Väntande: %{hovertext}<extra></extra>"),
     ]
     layout = base_layout(height=340)
     layout["barmode"] = "group"

@@ -140,12 +140,24 @@ def grid_rows(rows: Sequence[dict], columns: Sequence[Column], *, level: str, kv
     return out
 
 
+KEEP_CAPITALS = {"Excel", "CSV", "AND", "OR", "Autosize"}
+
+
+def sentence_case(text):
+    """Swedish sentence case for the locale's texts ("Föregående Sida" -> "Föregående sida")."""
+    if not isinstance(text, str) or " " not in text:
+        return text
+    first, *rest = text.split(" ")
+    return " ".join([first] + [w if w in KEEP_CAPITALS or w.isupper() else w[:1].lower() + w[1:].lower()
+                               if w[:1].isupper() else w for w in rest])
+
+
 def grid_locale() -> dict:
     """AG Grid's Swedish texts (filter menus, 'no rows' ...), from @ag-grid-community/locale (MIT)."""
     global _LOCALE
     if _LOCALE is None:
         path = Path(__file__).with_name("ag_grid_locale_sv.json")
-        _LOCALE = json.loads(path.read_text(encoding="utf-8"))
+        _LOCALE = {key: sentence_case(value) for key, value in json.loads(path.read_text(encoding="utf-8")).items()}
         _LOCALE["noRowsToShow"] = "Inga rader att visa"
     return _LOCALE
 

@@ -183,33 +183,33 @@ def trend_figure(
     data.append(dict(
         type="bar", x=x, y=n_values, name="Antal operationer (enheten)", yaxis="y",
         marker=dict(color=COLORS["volume"]), customdata=n_text,
-        hovertemplate="%{customdata} operationer<extra>Antal</extra>",
+        hovertemplate="Antal: %{customdata} operationer<extra></extra>",
     ))
     data.append(dict(
         type="scatter", x=x, y=_values(unit, "p90"), name=f"{unit_label}: 90:e percentil", mode="lines+markers",
         line=dict(color=COLORS["unit_p90"], width=2, dash="dash"), marker=dict(size=5),
         customdata=_hover_days(unit, "p90", suppress_below),
-        hovertemplate="%{customdata}<extra>90:e percentil</extra>", connectgaps=False, yaxis="y2",
+        hovertemplate="90:e percentil: %{customdata}<extra></extra>", connectgaps=False, yaxis="y2",
     ))
     data.append(dict(
         type="scatter", x=x, y=_values(unit, "median"), name=f"{unit_label}: median", mode="lines+markers",
         line=dict(color=COLORS["unit"], width=3), marker=dict(size=6),
         customdata=_hover_days(unit, "median", suppress_below),
-        hovertemplate="%{customdata}<extra>Median</extra>", connectgaps=False, yaxis="y2",
+        hovertemplate="Median: %{customdata}<extra></extra>", connectgaps=False, yaxis="y2",
     ))
     if region is not None:
         data.append(dict(
             type="scatter", x=_month_dates(region["month"]), y=_values(region, "median"), name=f"{region_label}: median",
             mode="lines", line=dict(color=COLORS["region"], width=2, dash="dot"),
             customdata=_hover_days(region, "median", suppress_below),
-            hovertemplate="%{customdata}<extra>" + region_label + "</extra>", yaxis="y2",
+            hovertemplate=region_label + ": %{customdata}<extra></extra>", yaxis="y2",
         ))
     if national is not None:
         data.append(dict(
             type="scatter", x=_month_dates(national["month"]), y=_values(national, "median"), name="Riket: median",
             mode="lines", line=dict(color=COLORS["national"], width=2),
             customdata=_hover_days(national, "median", suppress_below),
-            hovertemplate="%{customdata}<extra>Riket</extra>", yaxis="y2",
+            hovertemplate="Riket: %{customdata}<extra></extra>", yaxis="y2",
         ))
     layout = base_layout(title, height=420)
     max_n = max((v for v in n_values if v is not None), default=0)
@@ -303,12 +303,12 @@ def vtd_figure(df: pd.DataFrame, *, title: str | None = None) -> dict:
     ints = lambda col: [None if fmt.is_missing(v) else int(v) for v in df[col]]  # noqa: E731
     data = [
         dict(type="bar", x=x, y=ints("genomforda"), name="Genomförda under månaden",
-             marker=dict(color=COLORS["volume"]), hovertemplate="%{y:,.0f}<extra>Genomförda</extra>"),
+             marker=dict(color=COLORS["volume"]), hovertemplate="Genomförda: %{y:,.0f}<extra></extra>"),
         dict(type="scatter", x=x, y=ints("vantande"), name="Väntande vid månadens slut", mode="lines+markers",
-             line=dict(color=COLORS["unit"], width=3), hovertemplate="%{y:,.0f}<extra>Väntande</extra>"),
+             line=dict(color=COLORS["unit"], width=3), hovertemplate="Väntande: %{y:,.0f}<extra></extra>"),
         dict(type="scatter", x=x, y=ints("vantande_over_90"), name="Varav väntat mer än 90 dagar",
              mode="lines+markers", line=dict(color=COLORS["region"], width=2, dash="dot"),
-             hovertemplate="%{y:,.0f}<extra>Mer än 90 dagar</extra>"),
+             hovertemplate="Mer än 90 dagar: %{y:,.0f}<extra></extra>"),
     ]
     layout = base_layout(title, height=360)
     layout["yaxis"].update(title=dict(text="Antal patienter"), tickformat=",d")

@@ -501,3 +501,26 @@ def test_every_figure_is_drawn_through_the_one_offline_config():
     assert config["modeBarButtons"] == [["toImage"]] and config["displaylogo"] is False
     assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False
     assert config["plotlyServerURL"] == "" and config["locale"] == "sv"
+
+
+def test_small_texts_read_as_swedish():
+    """No space before a colon in any hover, sentence case in AG Grid's texts, one product name."""
+    import re
+    from pathlib import Path
+
+    from components import columns as grid_columns
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("components/figures.py", "components/charts.py"):
+        text = (root / name).read_text(encoding="utf-8")
+        assert not re.search(r"<extra>[^<]+</extra>", text), f"{name}: a trace name Plotly shows as 'Namn : värde'"
+    locale = grid_columns.grid_locale()
+    assert locale["nextPage"] == "Nästa sida" and locale["pinColumn"] == "Fäst kolumn"
+    for key, value in locale.items():
+        words = value.split(" ") if isinstance(value, str) else []
+        assert not any(w[:1].isupper() and w not in grid_columns.KEEP_CAPITALS and not w.isupper()
+                       for w in words[1:]), (key, value)
+    base = (root / "auth" / "templates" / "auth" / "base.html").read_text(encoding="utf-8")
+    from components.shell import PRODUCT_NAME, PRODUCT_SUBTITLE
+
+    assert f"{PRODUCT_NAME} – {PRODUCT_SUBTITLE}" in base
