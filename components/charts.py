@@ -34,7 +34,7 @@ def _hover_value(value, kind: str, n=None, k: int = 5) -> str:
     return text + (f" ({fmt.fmt_int(n)} operationer)" if n is not None else "")
 
 
-def national_trend_figure(months: Sequence[dict], measure: str, suppress_below: int = 5) -> dict:
+def national_trend_figure(months: Sequence[dict], measure: str, suppress_below: int = 5, data_date=None) -> dict:
     """A measure (median or andel_inom_90) per month beside the same month a year earlier."""
     if not months or all(m[measure] is None for m in months):
         return empty_figure("Inga månader med minst {} operationer att visa.".format(suppress_below))
@@ -60,6 +60,9 @@ def national_trend_figure(months: Sequence[dict], measure: str, suppress_below: 
     layout["yaxis"] = dict(layout["yaxis"], title=dict(text="Andel inom 90 dagar (%)" if share else "Median (dagar)"),
                            ticksuffix=" %" if share else "", range=[0, 100] if share else None)
     layout["xaxis"] = dict(layout["xaxis"], tickformat="%b %Y", hoverformat="%B %Y")
+    from components.figures import mark_partial_month
+
+    mark_partial_month(layout, months, data_date)
     return {"data": data, "layout": layout}
 
 

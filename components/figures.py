@@ -163,6 +163,7 @@ def trend_figure(
     region_label: str = "Regionen",
     title: str | None = None,
     suppress_below: int = 5,
+    data_date=None,
 ) -> dict:
     """18-month trend: the unit's median, p90 and n against national and regional median.
 
@@ -170,6 +171,7 @@ def trend_figure(
     (``TrendResult.month_records``) with month ("YYYY-MM"), n, median, p90,
     suppressed. n is drawn as light bars on a second axis; suppressed months are gaps.
     """
+    unit_records = unit
     unit, national, region = _columns(unit), _columns(national), _columns(region)
     if unit is None:
         return empty_figure("Inga operationer under perioden.")
@@ -222,7 +224,24 @@ def trend_figure(
                             gridcolor="#e9ecef", zeroline=False, tickformat=",d", **wait_axis)
     layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
     layout["barmode"] = "overlay"
+    mark_partial_month(layout, unit_records, data_date)
     return {"data": data, "layout": layout}
+
+
+def mark_partial_month(layout: dict, records, data_date) -> None:
+    """The month of D, when it holds only its first days, shaded and labelled "t.o.m. <D>"
+    (its median and p90 are of those days only)."""
+    recs = list(records) if records is not None and not isinstance(records, pd.DataFrame) else []
+    partial = next((r for r in recs if isinstance(r, dict) and r.get("partial")), None)
+    if partial is None or data_date is None:
+        return
+    start = f"{partial['month']}-01"
+    layout.setdefault("shapes", []).append(dict(
+        type="rect", xref="x", yref="paper", x0=start, x1=str(data_date), y0=0, y1=1,
+        fillcolor="#f1f3f5", opacity=0.6, line=dict(width=0), layer="below"))
+    layout.setdefault("annotations", []).append(dict(
+        x=start, xref="x", y=1.0, yref="paper", yanchor="bottom", showarrow=False, xanchor="left",
+        text=f"t.o.m. {data_date}", font=dict(size=11, color="#495057")))
 
 
 def short_label(label: str, limit: int = LABEL_LIMIT) -> str:

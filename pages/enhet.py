@@ -263,7 +263,8 @@ def update_trend(kva, unit):
     region_months = region.month_records if region else None
     alone = region_months is not None and same_months(own.month_records, region_months)
     fig = figures.trend_figure(own.month_records, nation.month_records, None if alone else region_months,
-                               unit_label="Enheten", region_label=region_label, suppress_below=k)
+                               unit_label="Enheten", region_label=region_label, suppress_below=k,
+                               data_date=own.data_date)
     shown = [m["n"] for m in own.month_records if m["n"] is not None]
     hidden = sum(1 for m in own.month_records if m["n"] is None)
     # The total holds only the months shown, so it cannot give a hidden month away.

@@ -143,8 +143,8 @@ def update(kva_value, period, measure):
     download = "/api/v1/national?" + urlencode({**({"kva": kva} if kva else {"source": source}),
                                                 "period": period, "format": "csv"})
     return (caption,
-            charts.national_trend_figure(result.months, "median", k),
-            charts.national_trend_figure(result.months, "andel_inom_90", k),
+            charts.national_trend_figure(result.months, "median", k, result.data_date),
+            charts.national_trend_figure(result.months, "andel_inom_90", k, result.data_date),
             charts.region_bar_figure(result.regions, measure, k),
             charts.region_tiles(result.regions, measure, {**link, "period": period}, k),
             table, charts.waiting_figure(nation_waiting, k), note,

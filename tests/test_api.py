@@ -129,7 +129,9 @@ def test_trend_equals_the_query_function(world, scope, kva, extra):
     assert [m["month"] for m in body["months"]] == [m["month"] for m in expected]
     assert body["months"][-1]["month"] == "2026-11"
     for got, exp in zip(body["months"], expected):
-        assert list(got) == ["month", "n", "median", "p90", "andel_inom_90", "suppressed"]
+        assert list(got) == ["month", "n", "median", "p90", "andel_inom_90", "suppressed", "partial"]
+        # D = 2026-11-20: November holds 20 of its days, so its month is partial (issue 14)
+        assert got["partial"] == (got["month"] == "2026-11")
         assert got["median"] == exp["median"] and got["p90"] == exp["p90"] and got["suppressed"] == exp["suppressed"]
         assert got["n"] == exp["n"]  # the question itself hides a month of 1-4
     assert body["unit"] == kwargs.get("unit") and body["region"] == kwargs.get("region")

@@ -35,7 +35,8 @@ def test_national_fields(world):
     body = _get(world, "/api/v1/national?kva=NGB&period=365")
     assert {"kva", "source", "data_date", "period", "months", "regions", "vantande"} <= set(body)
     assert set(body["months"][0]) == {"month", "n", "median", "p90", "andel_inom_90", "suppressed",
-                                      "median_ar_innan", "andel_inom_90_ar_innan"}
+                                      "median_ar_innan", "andel_inom_90_ar_innan", "partial"}
+    assert [m["month"] for m in body["months"] if m["partial"]] in ([], [body["data_date"][:7]])
     assert set(body["regions"][0]) == {"region_kod", "namn", "n", "median", "p90", "andel_inom_90", "suppressed"}
     assert set(body["vantande"][0]) == {"month", "region_kod", "vantande", "vantande_over_90",
                                         "andel_vantande_inom_90", "nya", "genomforda"}

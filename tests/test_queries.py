@@ -450,7 +450,7 @@ def test_trend_has_18_months_with_empty_months_suppressed(tmp_path):
     assert by["2026-11"]["median"] == 30.0
     # a month of 1-4 keeps no count either (small numbers hidden where they are made)
     assert by["2026-03"] == {"month": "2026-03", "n": None, "median": None, "p90": None,
-                             "andel_inom_90": None, "suppressed": True}
+                             "andel_inom_90": None, "suppressed": True, "partial": False}
     assert by["2025-07"]["n"] == 0 and by["2025-07"]["suppressed"] is True
     assert sum(m["n"] or 0 for m in months) == 11
     raw = {m["month"]: m for m in Q.trend(wh, "NGB", suppress_below=0).records()}

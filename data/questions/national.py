@@ -107,8 +107,9 @@ def national(wh: Warehouse, kva: str | None = None, source: str | None = None, p
                 {"src": source, "first": year_before_first.start_time.date(), "d": d, **gparams})
         }
     month_rows = []
+    partial_month = f"{d.year:04d}-{d.month:02d}" if (d + dt.timedelta(days=1)).month == d.month else None
     for month in months:
-        row = {"month": month, **_stat(found, month, k)}
+        row = {"month": month, **_stat(found, month, k), "partial": month == partial_month}
         before = _stat(found, str(pd.Period(month, "M") - 12), k)
         row["median_ar_innan"] = before["median"]
         row["andel_inom_90_ar_innan"] = before["andel_inom_90"]
@@ -212,7 +213,7 @@ def _vantande(wh, kva, source, k) -> tuple[tuple[dict, ...], dt.date | None]:
 # ---- JSON and tables -------------------------------------------------------------------
 
 MONTH_KEYS = ("month", "n", "median", "p90", "andel_inom_90", "suppressed", "median_ar_innan",
-              "andel_inom_90_ar_innan")
+              "andel_inom_90_ar_innan", "partial")
 
 
 def to_json(result: NationalResult) -> dict:

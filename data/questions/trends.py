@@ -106,6 +106,10 @@ def _trend_result(base: dict, months: list[str], found: dict, suppress_below: in
     """A TrendResult from {(year, month): (n, [median, p90], share within 90)}; months
     without operations get n = 0, suppressed months no statistics."""
     recs = []
+    d = base.get("data_date")
+    # The month of D holds only the days up to D unless D is its last day: said as such.
+    partial_month = (f"{d.year:04d}-{d.month:02d}" if d is not None
+                     and (d + dt.timedelta(days=1)).month == d.month else None)
     for month in months:
         n, q, a90 = found.get((int(month[:4]), int(month[5:])), (0, None, None))
         ok = n >= suppress_below and q is not None
@@ -113,7 +117,8 @@ def _trend_result(base: dict, months: list[str], found: dict, suppress_below: in
         # neither its statistics nor its count, here where the month is made.
         recs.append({"month": month, "n": None if is_small(n, suppress_below) else n,
                      "median": q[0] if ok else None, "p90": q[1] if ok else None,
-                     "andel_inom_90": a90 if ok else None, "suppressed": n < suppress_below})
+                     "andel_inom_90": a90 if ok else None, "suppressed": n < suppress_below,
+                     "partial": month == partial_month})
     return TrendResult(month_records=tuple(recs), **base)
 
 
@@ -213,7 +218,7 @@ def unit_trends(
 # The answer as JSON (the API) and as a table (CSV, XLSX)
 # ---------------------------------------------------------------------------
 
-MONTH_KEYS = ("month", "n", "median", "p90", "andel_inom_90", "suppressed")
+MONTH_KEYS = ("month", "n", "median", "p90", "andel_inom_90", "suppressed", "partial")
 COLUMNS = (
     Column("month", "Månad"),
     Column("n", "Antal operationer", "count"),

@@ -162,3 +162,21 @@ def test_an_annonsor_posts_a_notice_that_shows_in_the_table_and_on_the_unit_page
         for n in notices.current(db, enhet=unit):
             notices.withdraw(db, n["id"], by="test")
         notices.revoke_unit(db, hsa_id, unit)
+
+
+def test_the_partial_month_of_d_is_said_as_such(page):
+    page.goto(page.base_url + "/?kva=NGB&period=365&level=unit")
+    page.locator("#jf-grid .ag-row[row-index='0'] a.lb-unit-link").click()
+    page.wait_for_url(re.compile(r"/enhet/"))
+    page.locator("#eh-trend .js-plotly-plot").wait_for()
+    page.recorder.dash_idle()
+    api = page.evaluate("async () => (await (await fetch('/api/v1/trend?kva=NGB')).json())")
+    last = api["months"][-1]
+    d = api["data_date"]
+    import datetime as dt
+
+    day = dt.date.fromisoformat(d)
+    partial = (day + dt.timedelta(days=1)).month == day.month
+    assert last["partial"] is partial and not any(m["partial"] for m in api["months"][:-1])
+    notes = page.locator("#eh-trend .annotation-text").all_text_contents()
+    assert (f"t.o.m. {d}" in notes) is partial, notes
