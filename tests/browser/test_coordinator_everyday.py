@@ -154,3 +154,27 @@ def test_any_swedish_locality_as_home_gives_distances(page):
     page.goto(page.base_url + "/?kva=NGB&period=90&level=unit&hem=Ljungby")
     rows = wait_rows(page, lambda rs: rs and "avstand_km" in rs[0])
     assert "Ljungby (Kronoberg)" in page.locator("#jf-hem").inner_text()
+
+
+@pytest.mark.parametrize("attempt", range(10))
+def test_no_keystroke_is_lost_on_a_freshly_loaded_page(page, attempt):
+    """Typed at 50 ms a key right after the click that opens the procedure
+    search: every time exactly what was typed (it was "kä" 3 times of 8)."""
+    page.goto(page.base_url + "/", wait_until="domcontentloaded")
+    box = page.locator("#jf-kva")
+    box.wait_for()
+    box.click()
+    page.keyboard.type("knä", delay=50)
+    page.wait_for_timeout(300)
+    assert page.locator("input.dash-dropdown-search").last.input_value() == "knä"
+
+
+def test_typing_into_a_dropdown_reached_with_the_keyboard(page):
+    page.goto(page.base_url + "/?kva=NGB")
+    wait_rows(page)
+    page.locator("#jf-hem").focus() if page.locator("#jf-hem button, #jf-hem [tabindex]").count() == 0 else \
+        page.locator("#jf-hem button, #jf-hem [tabindex]").first.focus()
+    page.keyboard.type("ljungb", delay=50)
+    option = page.locator("[role=listbox] [role=option]").filter(has_text="Ljungby (Kronoberg)")
+    option.first.wait_for()
+    assert page.locator("input.dash-dropdown-search").last.input_value() == "ljungb"
