@@ -153,3 +153,25 @@ def test_logout_in_the_browser(fresh, server):
     w.page.goto(server.url + "/")
     assert "/login" in w.page.url
     w.assert_clean()
+
+
+def test_an_expired_session_keeps_the_change_just_made_and_logs_no_error(fresh, server):
+    """The change that met the expired session (a new window) is in the return
+    address, and nothing but the refused request is reported in the console."""
+    w = fresh
+    _login(w, server.url, *READER, start="/?kva=NGB&period=90&level=unit")
+    _dash_ready(w)
+    w.page.wait_for_selector("#jf-grid .ag-row")
+    w.context.clear_cookies()  # as if the session had expired on the server
+    w.page.get_by_label("365 dagar").check()
+    w.page.wait_for_url("**/login?next=*", timeout=20000)
+    from urllib.parse import parse_qs, urlparse
+
+    nxt = parse_qs(urlparse(w.page.url).query)["next"][0]
+    assert "period=365" in nxt and "kva=NGB" in nxt, nxt
+    assert all("401" in e for e in w.errors), w.errors
+    assert not any("body stream" in e for e in w.errors), w.errors
+    w.page.fill("#username", READER[0])
+    w.page.fill("#password", READER[1])
+    w.page.click("#login-submit")
+    w.page.wait_for_url(lambda u: "period=365" in u)
