@@ -63,6 +63,35 @@ def init_data(server: Flask, settings: Settings) -> None:
     cache.init_app(server, config=config)
     # None with NullCache (benchmarks of the computation): nothing is kept, here either.
     server.extensions["lagesbild_results"] = None if config["CACHE_TYPE"] == "NullCache" else LocalResults()
+    pin_snapshot_per_request(server, warehouse)
+
+
+SNAPSHOT_HEADER = "X-Lagesbild-Snapshot"
+
+
+def pin_snapshot_per_request(server: Flask, warehouse: Warehouse) -> None:
+    """Every request is answered from one snapshot (pinned when it starts) and
+    every response names it in X-Lagesbild-Snapshot: with many servers, or
+    during a publish, a client can tell which data an answer holds."""
+    from flask import g
+
+    @server.before_request
+    def _pin():
+        try:
+            g.lagesbild_snapshot = warehouse.pin()
+        except Exception:  # noqa: BLE001 - no snapshot yet, or a damaged one: the views say so
+            g.lagesbild_snapshot = None
+
+    @server.after_request
+    def _name(response):
+        sid = g.get("lagesbild_snapshot")
+        if sid:
+            response.headers[SNAPSHOT_HEADER] = sid
+        return response
+
+    @server.teardown_request
+    def _unpin(_exc=None):
+        warehouse.unpin()
 
 
 def get_warehouse() -> Warehouse:

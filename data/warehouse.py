@@ -81,8 +81,27 @@ class Warehouse:
             # still hold a cursor on it finish their query undisturbed.
             self._con, self._snapshot_id, self._pointer_stat = con, sid, key
 
+    # ---- one snapshot per request ----------------------------------------
+    def pin(self) -> str | None:
+        """Answer this thread's request from the snapshot current now, however
+        many queries it makes and whatever the ETL publishes meanwhile (no
+        response mixes two snapshots). Returns its id (the response names it)."""
+        self._refresh()
+        self._local.pinned = (self._snapshot_id, self._con)
+        return self._snapshot_id
+
+    def unpin(self) -> None:
+        self._local.pinned = None
+
+    def _pinned(self):
+        pinned = getattr(self._local, "pinned", None)
+        return pinned if pinned is not None and pinned[1] is not None else None
+
     @property
     def snapshot_id(self) -> str | None:
+        pinned = self._pinned()
+        if pinned is not None:
+            return pinned[0]
         self._refresh()
         return self._snapshot_id
 
@@ -97,7 +116,15 @@ class Warehouse:
         return self.snapshot_id is not None
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for this thread on the current snapshot."""
+        """A cursor for this thread on the request's pinned snapshot, else the current one."""
+        pinned = self._pinned()
+        if pinned is not None:
+            sid, con = pinned
+            local = self._local
+            if getattr(local, "snapshot_id", None) != sid:
+                local.cursor = con.cursor()
+                local.snapshot_id = sid
+            return local.cursor
         self._refresh()
         if self._con is None:
             if self.damaged:

@@ -163,7 +163,7 @@ def test_an_expired_session_keeps_the_change_just_made_and_logs_no_error(fresh, 
     _dash_ready(w)
     w.page.wait_for_selector("#jf-grid .ag-row")
     w.context.clear_cookies()  # as if the session had expired on the server
-    w.page.get_by_label("365 dagar").check()
+    w.page.get_by_label("365 dagar").click(no_wait_after=True)   # the page leaves for the login
     w.page.wait_for_url("**/login?next=*", timeout=20000)
     from urllib.parse import parse_qs, urlparse
 
