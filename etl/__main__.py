@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = sub.add_parser("rollback", help="publicera en tidigare ögonblicksbild igen")
     rollback.add_argument("id", nargs="?", default=None,
                           help="ögonblicksbildens id (standard: den senaste hela före den publicerade)")
+    rollback.add_argument("--to", dest="targets", action="append", type=Path, metavar="KATALOG", default=None,
+                          help="appservrarnas datakataloger: återställ var och en (kan anges flera gånger)")
+    publish = sub.add_parser("publish", help="sprid den publicerade ögonblicksbilden till appservrarna")
+    publish.add_argument("--to", dest="targets", action="append", type=Path, metavar="KATALOG", required=True,
+                         help="en appservers datakatalog (LAGESBILD_DATA_DIR); kan anges flera gånger")
+    publish.add_argument("--id", default=None, help="en annan publicerad ögonblicksbild än den aktuella")
     return parser
 
 
@@ -286,10 +292,37 @@ def _snapshot_counts(store, sid) -> str:
     return f"{fmt_int(files)} filer, {fmt_int(ops)} operationer"
 
 
+def cmd_publish(args, settings) -> int:
+    """Copy the published snapshot to every app server's data directory and switch their CURRENT."""
+    from etl.distribute import DistributionError, publish_to
+
+    try:
+        done = publish_to(settings.data_dir, args.targets, args.id)
+    except DistributionError as exc:
+        _err(str(exc))
+        return EXIT_REJECTED
+    for d in done:
+        _out(f"{d.target}: {d.snapshot_id} {'kopierad och ' if d.copied else ''}publicerad.")
+    return EXIT_OK
+
+
 def cmd_rollback(args, settings) -> int:
     """Point CURRENT at an earlier intact snapshot (default: the newest intact one
-    before the current), atomically, under the loader's lock."""
+    before the current), atomically, under the loader's lock; with --to, on every
+    app server's data directory."""
     from etl.snapshot import LoaderBusy, SnapshotStore
+
+    if getattr(args, "targets", None):
+        from etl.distribute import DistributionError, rollback_on
+
+        try:
+            plan = rollback_on(args.targets, args.id)
+        except DistributionError as exc:
+            _err(f"Återställer inte: {exc}")
+            return EXIT_REJECTED
+        for target, sid, before in plan:
+            _out(f"{target}: {sid} är publicerad nu (var {before}).")
+        return EXIT_OK
 
     store = SnapshotStore(settings.warehouse_dir)
     current = store.current_id()
@@ -325,7 +358,7 @@ def cmd_rollback(args, settings) -> int:
 
 
 COMMANDS = {"load": cmd_load, "status": cmd_status, "demo": cmd_demo, "bootstrap": cmd_bootstrap,
-            "snapshots": cmd_snapshots, "rollback": cmd_rollback}
+            "snapshots": cmd_snapshots, "rollback": cmd_rollback, "publish": cmd_publish}
 
 
 def main(argv: list[str] | None = None) -> int:
