@@ -114,6 +114,37 @@ def get_settings() -> Settings:
     return current_app.config["LAGESBILD_SETTINGS"]
 
 
+_CACHE_WARNED = {"at": 0.0}
+
+
+def _cache_down(exc: Exception) -> None:
+    """The shared cache (Redis) is unreachable: answer uncached, say so in the log (once a minute)."""
+    import logging
+    import time
+
+    now = time.monotonic()
+    if now - _CACHE_WARNED["at"] > 60:
+        _CACHE_WARNED["at"] = now
+        logging.getLogger("lagesbild.data").warning(
+            "Resultatcachen svarar inte (%s: %s); frågorna räknas utan cache tills den är tillbaka.",
+            type(exc).__name__, exc)
+
+
+def _shared_get(key: str):
+    try:
+        return cache.get(key)
+    except Exception as exc:  # noqa: BLE001 - redis.ConnectionError, a full disk: never a failed page
+        _cache_down(exc)
+        return None
+
+
+def _shared_set(key: str, value) -> None:
+    try:
+        cache.set(key, value)
+    except Exception as exc:  # noqa: BLE001
+        _cache_down(exc)
+
+
 def cached(func):
     """Cache a query function's result under (function, snapshot id, arguments):
     in this process (LOCAL_ENTRIES, most recently used) in front of the shared
@@ -142,10 +173,10 @@ def cached(func):
         hit = local.get(key)
         if hit is not None:
             return hit
-        hit = cache.get(key)
+        hit = _shared_get(key)
         if hit is None:
             hit = func(wh, *args, **kwargs)
-            cache.set(key, hit)
+            _shared_set(key, hit)
         local.put(key, hit)
         return hit
 

@@ -5,6 +5,7 @@
 #   python3-venv                 the virtual environment, when the Python lacks ensurepip
 #   nginx-light                  the real SITHS front in tests/auth/test_nginx.py (nginx -t, client certificates)
 #   libreoffice-calc-nogui       opens the CSV downloads as a coordinator's spreadsheet would (tests/test_files_libreoffice.py)
+#   redis-server                 the shared result cache of many app servers (tests/test_redis_cache.py)
 #   wrk                          the load benchmark (make bench)
 # Usage: scripts/system-deps.sh [test|run|bench]
 # As root it installs with apt-get; otherwise it uses passwordless sudo when
@@ -18,6 +19,7 @@ if [ "$what" = "test" ] || [ "$what" = "bench" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/sbin/nginx ] || need+=(nginx-light)
   command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+  [ -x /usr/bin/redis-server ] || need+=(redis-server)
 fi
 if [ "$what" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
