@@ -110,6 +110,18 @@ def warehouse_with_data() -> Warehouse | None:
         return None
 
 
+NO_DATA_TEXT = "Inga data är inlästa ännu."
+MAINTENANCE_TEXT = ("Tjänsten underhålls: den publicerade ögonblicksbilden kan inte användas just nu. "
+                    "Försök igen om en stund; förvaltningen återställer den.")
+
+
+def no_data_text() -> str:
+    """Why a page has nothing to show: nothing loaded yet, or (a damaged snapshot
+    and no good one open) maintenance — never the wrong one of the two."""
+    wh = get_warehouse()
+    return MAINTENANCE_TEXT if wh.damaged and not wh.serving else NO_DATA_TEXT
+
+
 def get_settings() -> Settings:
     return current_app.config["LAGESBILD_SETTINGS"]
 

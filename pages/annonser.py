@@ -19,7 +19,7 @@ from components import charts
 from components import controls as ctl
 from data import params as shared
 from data import queries
-from data.context import get_warehouse, warehouse_with_data
+from data.context import get_warehouse, no_data_text, warehouse_with_data
 from data.reference import regions as reference_regions
 
 dash.register_page(__name__, path="/annonser", name="Kapacitetsannonser",
@@ -94,7 +94,7 @@ def layout(**query):
     wh = warehouse_with_data()
     if wh is None:
         return html.Main([html.H1("Kapacitetsannonser", className="h3"),
-                          dbc.Alert("Inga data är inlästa ännu.", color="warning")])
+                          dbc.Alert(no_data_text(), color="warning")])
     kva = shared.parse_kva(query.get("kva") if isinstance(query.get("kva"), str) else None, strict=False)
     region = query.get("region") if isinstance(query.get("region"), str) and query.get("region") in reference_regions() else None
     titles = queries.group_titles(wh)

@@ -15,7 +15,7 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 
 from common import format as fmt
 from components import charts
-from data.context import get_settings, get_warehouse, warehouse_with_data
+from data.context import get_settings, get_warehouse, no_data_text, warehouse_with_data
 from data.questions import quality
 from data.vocabulary import source_label
 
@@ -37,7 +37,7 @@ def layout(**query):
     wh = warehouse_with_data()
     if wh is None:
         return html.Main([html.H1("Datakvalitet", className="h3"),
-                          dbc.Alert("Inga data är inlästa ännu.", color="warning")])
+                          dbc.Alert(no_data_text(), color="warning")])
     files = _files_with_rejections(wh)
     chosen = query.get("fil") if isinstance(query.get("fil"), str) and query.get("fil") in files else None
     return html.Main([

@@ -23,7 +23,7 @@ from data import vocabulary as vocab
 from components import ids
 from components import url_state as us
 from data import queries
-from data.context import get_settings, get_warehouse, warehouse_with_data
+from data.context import get_settings, get_warehouse, no_data_text, warehouse_with_data
 from data.params import Filters
 from data.tables import WITHHELD
 from data.vocabulary import DEFAULT_PERIOD
@@ -91,7 +91,7 @@ def layout(hsa_id: str | None = None, **query):
     wh = warehouse_with_data()
     if wh is None:
         return html.Main([html.H1("Enhet", className="h3"),
-                          dbc.Alert("Inga data är inlästa ännu.", color="warning", id="eh-unknown")])
+                          dbc.Alert(no_data_text(), color="warning", id="eh-unknown")])
     settings = get_settings()
     info = queries.unit_info(wh, hsa_id or "", stale_days=settings.stale_days)
     if info is None:

@@ -21,7 +21,7 @@ from components import ids
 from components import url_state as us
 from data import files, gazetteer, geo, queries
 from data.questions import forecast, waits
-from data.context import cached, get_settings, get_warehouse, warehouse_with_data
+from data.context import cached, get_settings, get_warehouse, no_data_text, warehouse_with_data
 
 dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför enheter – Nationell lägesbild",
                    order=0, nav=True)
@@ -140,7 +140,7 @@ def _no_data_layout():
         [
             html.H1("Jämför enheter", className="h3"),
             dbc.Alert(
-                [html.P("Inga data är inlästa ännu.", className="fw-semibold mb-1"),
+                [html.P(no_data_text(), className="fw-semibold mb-1"),
                  html.P("Tabellen fylls när en administratör har läst in leveranser från SPOR, "
                         "Nationella Kataraktregistret och väntetidsdatabasen (python -m etl load).",
                         className="mb-0")],

@@ -18,7 +18,7 @@ from components import charts, figures
 from components import controls as ctl
 from data import params as shared
 from data import queries
-from data.context import get_settings, get_warehouse, warehouse_with_data
+from data.context import get_settings, get_warehouse, no_data_text, warehouse_with_data
 from data.questions import capacity
 from data.reference import regions as reference_regions
 
@@ -49,7 +49,7 @@ def layout(**query):
     wh = warehouse_with_data()
     if wh is None:
         return html.Main([html.H1("Regional kapacitet", className="h3"),
-                          dbc.Alert("Inga data är inlästa ännu.", color="warning")])
+                          dbc.Alert(no_data_text(), color="warning")])
     region, kva, period = parse_state(query)
     region_opts = [{"label": r.namn, "value": kod} for kod, r in sorted(reference_regions().items(),
                                                                         key=lambda kv: kv[1].namn)]

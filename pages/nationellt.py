@@ -17,7 +17,7 @@ from components import charts, figures
 from components import controls as ctl
 from data import params as shared
 from data import queries
-from data.context import get_settings, get_warehouse, warehouse_with_data
+from data.context import get_settings, get_warehouse, no_data_text, warehouse_with_data
 from data.questions import national
 from data.vocabulary import source_line
 
@@ -58,7 +58,7 @@ def layout(**query):
     wh = warehouse_with_data()
     if wh is None:
         return html.Main([html.H1("Nationell utveckling", className="h3"),
-                          dbc.Alert("Inga data är inlästa ännu.", color="warning")])
+                          dbc.Alert(no_data_text(), color="warning")])
     kva, period, measure = parse_state(query)
     options = group_options(wh)
     if kva not in {o["value"] for o in options}:

@@ -108,3 +108,20 @@ def test_the_api_says_why_instead_of_a_500_on_a_damaged_snapshot(tmp_path, files
         resp = client.get(url)
         assert resp.status_code == 503, (url, resp.status_code)
         assert "etl rollback" in resp.get_json()["fel"] and "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_the_pages_say_maintenance_on_a_damaged_snapshot_not_no_data(tmp_path, files):
+    import sys
+
+    from app import create_app
+    from tests.conftest import make_settings
+
+    data_dir = tmp_path / "var"
+    helpers.load(data_dir, helpers.write_base_delivery(tmp_path / "leverans"))
+    _, second = _second_snapshot(data_dir, files)
+    _truncate(SnapshotStore(helpers.warehouse_dir(data_dir)).path_for(second))
+    app = create_app(make_settings(data_dir))   # a server started now has nothing good to open
+    with app.test_request_context("/"):
+        for name, kwargs in (("jamfor", {}), ("nationellt", {}), ("kapacitet", {}), ("enhet", {"hsa_id": "SE1"})):
+            text = str(sys.modules[f"pages.{name}"].layout(**kwargs))
+            assert "Tjänsten underhålls" in text and "Inga data är inlästa ännu" not in text, name
