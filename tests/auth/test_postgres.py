@@ -124,3 +124,38 @@ def test_app_with_postgresql_database_url(pg_url, data_dir):
     entry = audit.recent(app.extensions["auth_db"], action="api")[0]
     assert entry.path == "/api/v1/meta" and entry.at.timestamp() >= started - 5
     app.extensions["auth_db"].dispose()
+
+
+def test_sessions_and_throttling_across_two_servers_on_one_postgresql(pg_url, tmp_path):
+    """Two app servers (their own data directories, one PostgreSQL, one secret):
+    a login on A is valid on B, a logout on A ends it on B too, and failed logins
+    on both count together for the throttle (issue 15, part 2)."""
+    from app import create_app
+    from tests.auth.support import READER, csrf_from, ensure_account, login
+    from tests.factories import build_random_warehouse
+
+    secret = "s" * 16 + "E7q!kP2#vZ9@rT4$wX6%"
+    apps = []
+    for name in ("a", "b"):
+        data_dir = tmp_path / name / "var"
+        build_random_warehouse(data_dir, seed=5, demo=True)
+        apps.append(create_app(make_settings(data_dir, database_url=pg_url, secret_key=secret)))
+    a, b = apps
+    ensure_account(a, *READER)
+    client_a, client_b = a.test_client(), b.test_client()
+    assert login(client_a, *READER).status_code == 302
+    cookie = client_a.get_cookie("lagesbild_session")
+    assert cookie is not None
+    client_b.set_cookie("lagesbild_session", cookie.value)
+    assert client_b.get("/api/v1/meta").status_code == 200                 # A's login, served by B
+    page = client_a.get("/logout")
+    client_a.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert client_b.get("/api/v1/meta").status_code == 401                 # ended on A: ended on B
+    # Throttling counts the attempts on both servers.
+    for i in range(5):
+        client = (client_a, client_b)[i % 2]
+        assert login(client, READER[0], "fel-losenord").status_code in (200, 401)
+    refused = login(client_b, *READER)
+    assert refused.status_code == 429, refused.status_code
+    for app_ in apps:
+        app_.extensions["auth_db"].dispose()
