@@ -91,49 +91,65 @@ def front(tmp_path_factory):
     from tests.factories import build_random_warehouse
 
     build_random_warehouse(data_dir, seed=4, demo=True)
-    env = {"LAGESBILD_DATA_DIR": str(data_dir), "LAGESBILD_ENV": "test", "LAGESBILD_AUTH_MODE": "proxy",
-           "LAGESBILD_TRUSTED_PROXIES": "127.0.0.1", "LAGESBILD_SITHS_CA_FILE": str(base / "ca.pem"),
-           "LAGESBILD_PROXY_SECRET": PROXY_SECRET, "LAGESBILD_CACHE_TYPE": "NullCache"}
-    with Gunicorn(env, workers=1, threads=4) as app:
-        https, http_port = free_port(), free_port()
-        site = EXAMPLE.read_text()
-        for old, new in [
-            ("server 127.0.0.1:8050;", f"server 127.0.0.1:{app.port};"),
-            ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
-            ("listen [::]:443 ssl http2;", ""),
-            ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-            ("listen [::]:80;", ""),
-            ("/etc/ssl/lagesbild/fullchain.pem", str(base / "server.pem")),
-            ("/etc/ssl/lagesbild/privkey.pem", str(base / "server.key")),
-            ("/etc/ssl/siths/siths-ca-chain.pem", str(base / "ca.pem")),
-            ("/etc/ssl/siths/siths-crls.pem", str(base / "crl.pem")),
-            ("/etc/nginx/lagesbild-proxy-secret.conf", str(base / "secret.conf")),
-        ]:
-            assert old in site, f"nginx.conf.example har ändrats: {old!r} finns inte"
-            site = site.replace(old, new)
-        prefix = base / "nginx"
-        (prefix / "logs").mkdir(parents=True)
-        conf = prefix / "nginx.conf"
-        conf.write_text(
-            "user root;\nworker_processes 1;\npid %s;\nerror_log %s warn;\nevents {}\n"
-            "http {\n  access_log off;\n  client_body_temp_path %s;\n  proxy_temp_path %s;\n%s\n}\n"
-            % (prefix / "nginx.pid", prefix / "logs" / "error.log", prefix / "body", prefix / "proxy", site))
-        test = subprocess.run([NGINX, "-t", "-p", str(prefix), "-c", str(conf)], capture_output=True, text=True)
-        assert test.returncode == 0, test.stderr
-        proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.time() + 20
-            while time.time() < deadline:
-                try:
-                    http.client.HTTPConnection("127.0.0.1", http_port, timeout=1).request("GET", "/")
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            yield {"https": https, "base": base, "app": app, "data_dir": data_dir, "nginx_t": test.stderr}
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    with Gunicorn(_app_env(base, data_dir), workers=1, threads=4) as app:
+        with _nginx(base, [app.port]) as ports:
+            yield {"https": ports["https"], "base": base, "app": app, "data_dir": data_dir,
+                   "nginx_t": ports["nginx_t"]}
+
+
+def _app_env(base: Path, data_dir: Path) -> dict:
+    return {"LAGESBILD_DATA_DIR": str(data_dir), "LAGESBILD_ENV": "test", "LAGESBILD_AUTH_MODE": "proxy",
+            "LAGESBILD_TRUSTED_PROXIES": "127.0.0.1", "LAGESBILD_SITHS_CA_FILE": str(base / "ca.pem"),
+            "LAGESBILD_PROXY_SECRET": PROXY_SECRET, "LAGESBILD_CACHE_TYPE": "NullCache"}
+
+
+import contextlib  # noqa: E402
+
+
+@contextlib.contextmanager
+def _nginx(base: Path, app_ports: list[int], name: str = "nginx"):
+    """Debian's nginx with deploy/nginx.conf.example (paths and ports put in; the
+    upstream lists every app server given) on loopback."""
+    https, http_port = free_port(), free_port()
+    site = EXAMPLE.read_text()
+    upstream = "\n    ".join(f"server 127.0.0.1:{port};" for port in app_ports)
+    for old, new in [
+        ("server 127.0.0.1:8050;", upstream),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
+        ("listen [::]:443 ssl http2;", ""),
+        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+        ("listen [::]:80;", ""),
+        ("/etc/ssl/lagesbild/fullchain.pem", str(base / "server.pem")),
+        ("/etc/ssl/lagesbild/privkey.pem", str(base / "server.key")),
+        ("/etc/ssl/siths/siths-ca-chain.pem", str(base / "ca.pem")),
+        ("/etc/ssl/siths/siths-crls.pem", str(base / "crl.pem")),
+        ("/etc/nginx/lagesbild-proxy-secret.conf", str(base / "secret.conf")),
+    ]:
+        assert old in site, f"nginx.conf.example har ändrats: {old!r} finns inte"
+        site = site.replace(old, new)
+    prefix = base / name
+    (prefix / "logs").mkdir(parents=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        "user root;\nworker_processes 1;\npid %s;\nerror_log %s warn;\nevents {}\n"
+        "http {\n  access_log off;\n  client_body_temp_path %s;\n  proxy_temp_path %s;\n%s\n}\n"
+        % (prefix / "nginx.pid", prefix / "logs" / "error.log", prefix / "body", prefix / "proxy", site))
+    test = subprocess.run([NGINX, "-t", "-p", str(prefix), "-c", str(conf)], capture_output=True, text=True)
+    assert test.returncode == 0, test.stderr
+    proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                http.client.HTTPConnection("127.0.0.1", http_port, timeout=1).request("GET", "/")
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield {"https": https, "nginx_t": test.stderr}
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 def _get(front, path: str, card: str | None, accept: str = "text/html"):
     ctx = ssl.create_default_context(cafile=str(front["base"] / "server.pem"))
@@ -198,3 +214,51 @@ def test_gunicorn_reached_directly_without_the_secret_is_refused(front):
     cert = x509.load_pem_x509_certificate((front["base"] / "valid.pem").read_bytes())
     status, _, body = front["app"].request("GET", "/api/v1/meta", {"X-SSL-Client-Cert": header(cert)})
     assert status == 401 and json.loads(body)["reason"] == "untrusted_source"
+
+
+@pytest.fixture(scope="module")
+def cluster(front):
+    """Two app servers (each its own data directory with a copy of the same
+    snapshot) behind one nginx with the shipped config (issue 15, part 3)."""
+    import shutil
+
+    base = front["base"]
+    second = base / "var2"
+    shutil.copytree(front["data_dir"] / "warehouse", second / "warehouse")
+    with Gunicorn(_app_env(base, front["data_dir"]), workers=1, threads=4) as a, \
+            Gunicorn(_app_env(base, second), workers=1, threads=4) as b:
+        with _nginx(base, [a.port, b.port], name="nginx-cluster") as ports:
+            yield {"https": ports["https"], "base": base, "servers": (a, b)}
+
+
+def _get_with_headers(front, path: str, card: str):
+    ctx = ssl.create_default_context(cafile=str(front["base"] / "server.pem"))
+    ctx.load_cert_chain(str(front["base"] / f"{card}.pem"), str(front["base"] / f"{card}.key"))
+    conn = http.client.HTTPSConnection("127.0.0.1", front["https"], context=ctx, timeout=20)
+    conn.request("GET", path, headers={"Accept": "application/json"})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return resp.status, dict(resp.getheaders()), body
+
+
+def test_two_servers_behind_nginx_answer_from_one_snapshot_and_survive_one_stopping(cluster):
+    seen = set()
+    for _ in range(12):
+        status, headers, body = _get_with_headers(cluster, "/api/v1/meta", "valid")
+        assert status == 200, body[:300]
+        seen.add(headers.get("X-Lagesbild-Snapshot"))
+    assert len(seen) == 1 and None not in seen            # both servers, one snapshot
+    base = cluster["base"]
+    curl = subprocess.run(["curl", "--silent", "--show-error", "--fail", "--cert", str(base / "valid.pem"),
+                           "--key", str(base / "valid.key"), "--cacert", str(base / "server.pem"),
+                           f"https://127.0.0.1:{cluster['https']}/api/v1/meta"], capture_output=True, text=True,
+                          timeout=30)
+    assert curl.returncode == 0 and '"sources"' in curl.stdout, curl.stderr
+    a, _ = cluster["servers"]
+    a.proc.terminate()
+    a.proc.wait(20)
+    for _ in range(20):                                    # idempotent GETs: nginx sends them to the other
+        status, headers, body = _get_with_headers(cluster, "/api/v1/meta", "valid")
+        assert status == 200, body[:300]
+        assert headers.get("X-Lagesbild-Snapshot") in seen
