@@ -1,0 +1,195 @@
+"""Load during a publish: two app servers answer a coordinator mix while a
+national load publishes and is spread to both (issue 15, part 4).
+
+    .venv/bin/python benchmarks/bench_publish_load.py [--users 50] [--seconds 20] [--delivery DIR]
+
+In one run:
+1. The national demo is loaded into a loader's data directory and spread
+   with `python -m etl publish --to` to the data directories of two gunicorn
+   servers (dev mode, a logged-in session each client).
+2. `--users` client threads send the coordinator mix: Jämför enheter's
+   table question through /api/v1/waits, the unit trend, /api/v1/meta. They
+   are spread over both servers and run for `--seconds`: the quiet phase.
+3. The same load runs again while the loader loads one more daily file into
+   its warehouse, publishes it, and spreads it to both servers: the publish
+   phase.
+
+Reported per phase: requests, failures (non-200 or a connection error),
+p50/p95, and the snapshots the answers named (`X-Lagesbild-Snapshot`). A
+request answered from no single snapshot would show in the header; the pin
+(data/warehouse.py) makes each answer one snapshot's.
+
+Goal: 0 failed requests, and p95 during the publish at most 2× p95 without it.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import Gunicorn  # noqa: E402
+
+USER = ("matning", "matning-losenord-1")
+GROUPS = ["NGB", "NFB", "JAB", "JKA", "CJC", "NGD", "EMB", "HAB"]
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def etl(data_dir: Path, *args: str) -> None:
+    env = {**os.environ, "LAGESBILD_DATA_DIR": str(data_dir), "LAGESBILD_ENV": "test", "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def login_cookie(server) -> str:
+    import re
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("GET", "/login")
+    resp = conn.getresponse()
+    html = resp.read().decode()
+    cookie = resp.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    from urllib.parse import urlencode
+
+    body = urlencode({"username": USER[0], "password": USER[1], "next": "/", "csrf_token": token})
+    conn.request("POST", "/login", body=body, headers={"Cookie": cookie,
+                                                         "Content-Type": "application/x-www-form-urlencoded"})
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    assert resp.status == 302, resp.status
+    return resp.getheader("Set-Cookie").split(";")[0]
+
+
+def mix() -> str:
+    r = random.random()
+    kva = random.choice(GROUPS)
+    if r < 0.6:
+        return f"/api/v1/waits?kva={kva}&period={random.choice([30, 90, 365])}"
+    if r < 0.9:
+        return f"/api/v1/trend?kva={kva}"
+    return "/api/v1/meta"
+
+
+def run_phase(servers, cookies, users: int, seconds: float) -> dict:
+    stop = time.time() + seconds
+    lock = threading.Lock()
+    times, failures, snapshots = [], [0], {}
+
+    def user(i):
+        server, cookie = servers[i % len(servers)], cookies[i % len(servers)]
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        while time.time() < stop:
+            path = mix()
+            t = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"Cookie": cookie})
+                resp = conn.getresponse()
+                resp.read()
+                ok, sid = resp.status == 200, resp.getheader("X-Lagesbild-Snapshot")
+            except OSError:
+                ok, sid = False, None
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            elapsed = (time.perf_counter() - t) * 1000
+            with lock:
+                times.append(elapsed)
+                if not ok:
+                    failures[0] += 1
+                snapshots[sid] = snapshots.get(sid, 0) + 1
+        conn.close()
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    times.sort()
+    return {"requests": len(times), "failures": failures[0], "p50": statistics.median(times),
+            "p95": times[int(0.95 * (len(times) - 1))], "snapshots": snapshots}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--delivery", type=Path, default=Path("/tmp/lagesbild-bench/delivery"))
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        loader, apps = tmp / "etl", [tmp / "app1", tmp / "app2"]
+        if not args.delivery.exists():
+            log("genererar nationell demoleverans …")
+            etl(loader, "demo", "--out", str(args.delivery), "--scale", "national")
+        log("läser in den nationella demon …")
+        etl(loader, "load", str(args.delivery))
+        etl(loader, "publish", *sum((["--to", str(d)] for d in apps), []))
+        from app import create_app
+        from tests.auth.support import ensure_account
+        from tests.conftest import make_settings
+
+        for d in apps:
+            ensure_account(create_app(make_settings(d)), *USER)
+        daily = tmp / "daglig"
+        daily.mkdir()
+        newest = sorted(args.delivery.glob("spor_*.csv"))[-1]
+        text = newest.read_text(encoding="utf-8").splitlines()
+        # one more day's file: the newest day's rows again under new post ids and the next date
+        import datetime as dt
+
+        day = dt.date.fromisoformat(f"{newest.stem[5:9]}-{newest.stem[9:11]}-{newest.stem[11:13]}")
+        header, rows = text[0], text[1:]
+        cols = header.split(";")
+        pid = cols.index("post_id")
+        out_rows = []
+        for r in rows:
+            cells = r.split(";")
+            cells[pid] = "X" + cells[pid]
+            out_rows.append(";".join(cells))
+        (daily / f"spor_{day:%Y%m%d}.csv").write_text("\n".join([header, *out_rows]) + "\n", encoding="utf-8")
+        env = lambda d: {"LAGESBILD_DATA_DIR": str(d), "LAGESBILD_ENV": "test", "LAGESBILD_AUTH_MODE": "dev",  # noqa: E731
+                         "LAGESBILD_CACHE_TYPE": "NullCache"}
+        with Gunicorn(env(apps[0]), workers=2) as a, Gunicorn(env(apps[1]), workers=2) as b:
+            servers = [a, b]
+            cookies = [login_cookie(s) for s in servers]
+            for s, c in zip(servers, cookies):  # warm up
+                conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+                for path in ("/api/v1/meta", "/api/v1/waits?kva=NGB"):
+                    conn.request("GET", path, headers={"Cookie": c})
+                    conn.getresponse().read()
+                conn.close()
+            log(f"tyst fas: {args.users} användare i {args.seconds:.0f} s …")
+            quiet = run_phase(servers, cookies, args.users, args.seconds)
+            log("publiceringsfas: samma last medan en daglig fil läses in och sprids …")
+            publisher = threading.Thread(target=lambda: (etl(loader, "load", str(daily)),
+                                                         etl(loader, "publish", "--to", str(apps[0]),
+                                                             "--to", str(apps[1]))))
+            publisher.start()
+            during = run_phase(servers, cookies, args.users, args.seconds)
+            publisher.join()
+        for name, r in (("utan publicering", quiet), ("under publicering", during)):
+            print(f"{name:<18} {r['requests']:>6} anrop  {r['failures']} fel  p50 {r['p50']:.1f} ms  "
+                  f"p95 {r['p95']:.1f} ms  ögonblicksbilder: {len(r['snapshots'])} "
+                  f"({', '.join(f'{k}: {v}' for k, v in r['snapshots'].items())})")
+        ratio = during["p95"] / quiet["p95"]
+        ok = during["failures"] == 0 and quiet["failures"] == 0 and ratio <= 2
+        print(f"p95 under publicering / utan: {ratio:.2f} – mål ≤ 2 och 0 fel: {'ok' if ok else 'MISSAT'}")
+        print(f"maskinens belastning (1 min): {os.getloadavg()[0]:.2f} på {os.cpu_count()} kärnor")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
