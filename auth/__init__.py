@@ -85,10 +85,19 @@ def init_app(server, settings) -> None:
     @login_manager.user_loader
     def _load_user(user_id: str):
         from flask import session
+        from sqlalchemy.exc import SQLAlchemyError
 
         method = session.get("method", "")
         name = session.get("name") or user_id
-        granted, has_dev_account = roles.access_for(db, user_id)  # one query per request
+        try:
+            granted, has_dev_account = roles.access_for(db, user_id)  # one query per request
+        except SQLAlchemyError as exc:
+            # The app database is down: the person stays logged in as a reader
+            # (statistics need no database; roles and writes wait for it).
+            from auth.outage import database_down
+
+            database_down(exc)
+            return StaffUser(user_id, name, frozenset(), method)
         if method == "dev" and not has_dev_account:
             return None  # the account was removed
         return StaffUser(user_id, name, granted, method)

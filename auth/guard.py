@@ -185,6 +185,24 @@ def _session_verdict():
     return sessions.check(state.db, session.get(SID_KEY), current_user.hsa_id, state.idle)
 
 
+def _session_verdict_or_cookie():
+    """The server-side verdict; with the app database down, the signed cookie's
+    own idle time decides (auth/outage.py), so that reading goes on."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from auth import sessions
+    from auth.outage import database_down
+
+    try:
+        return _session_verdict()
+    except SQLAlchemyError as exc:
+        database_down(exc)
+        idle = get_state().idle.total_seconds()
+        if time.time() - int(session.get(SEEN_KEY, 0)) > idle:
+            return sessions.Verdict(False, "expired")
+        return sessions.Verdict(True)
+
+
 def _touch() -> None:
     now = int(time.time())
     if now - int(session.get(SEEN_KEY, 0)) >= SEEN_RESOLUTION:
@@ -304,7 +322,7 @@ def guard():
     else:
         if not current_user.is_authenticated:
             return unauthorized(MSG_LOGIN, "not_logged_in")
-        verdict = _session_verdict() if session.get("method") == "dev" else None
+        verdict = _session_verdict_or_cookie() if session.get("method") == "dev" else None
         if verdict is None or verdict.reason == "expired":
             audit.record_request("session_expired", subject=current_user.hsa_id, db=state.db)
             end_session("expired")

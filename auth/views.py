@@ -52,6 +52,21 @@ def _form_page(form: LoginForm, error: str | None = None, status: int = 200, inf
     return resp
 
 
+def _database_up(state) -> bool:
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from auth.outage import database_down
+
+    try:
+        with state.db.engine.connect() as c:
+            c.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError as exc:
+        database_down(exc)
+        return False
+
+
 @bp.route(LOGIN_PATH, methods=["GET", "POST"])
 def login():
     state = get_state()
@@ -63,6 +78,13 @@ def login():
         return redirect(next_path)
 
     form = LoginForm()
+    if request.method == "POST" and not _database_up(state):
+        from auth.outage import MSG_LOGIN_DOWN
+
+        resp = _form_page(form, error=MSG_LOGIN_DOWN)
+        resp = make_response(resp) if not hasattr(resp, "status_code") else resp
+        resp.status_code = 503
+        return resp
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(next_path)

@@ -159,3 +159,41 @@ def test_sessions_and_throttling_across_two_servers_on_one_postgresql(pg_url, tm
     assert refused.status_code == 429, refused.status_code
     for app_ in apps:
         app_.extensions["auth_db"].dispose()
+
+
+def test_with_the_app_database_down_reading_goes_on_and_a_new_login_says_why(pg_url, tmp_path):
+    """Issue 15, part 5 (runs last in this module: it stops the module's PostgreSQL)."""
+    import subprocess as sp
+
+    from app import create_app
+    from tests.auth.support import logged_in_client, login
+    from tests.factories import build_random_warehouse
+
+    READER = ("lasare-utan-db", "lasare-utan-db-losenord-1")   # not the account the throttle test used
+    data_dir = tmp_path / "var"
+    build_random_warehouse(data_dir, seed=5, demo=True)
+    app = create_app(make_settings(data_dir, database_url=pg_url))
+    reader = logged_in_client(app, *READER)
+    assert reader.get("/api/v1/meta").status_code == 200
+    bindir = _pg_bin()
+    port = pg_url.rsplit(":", 1)[1].split("/")[0]
+    datadir = next(Path(tempfile.gettempdir()).glob("lagesbild-pg-*/data"), None)
+    assert datadir is not None
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    sp.run([*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "stop"], capture_output=True,
+           timeout=60, check=True)
+    app.extensions["auth_db"].engine.dispose()            # no pooled connection survives a real outage
+    for url in ("/api/v1/meta", "/api/v1/waits?kva=NGB&period=90"):
+        resp = reader.get(url)
+        assert resp.status_code == 200, (url, resp.status_code, resp.get_data(as_text=True)[:200])
+    fresh = app.test_client()
+    refused = login(fresh, *READER)
+    assert refused.status_code == 503
+    assert "behörighetsdatabasen svarar inte" in refused.get_data(as_text=True)
+    assert "Traceback" not in refused.get_data(as_text=True)
+    del port
+    # The audit rows of the outage wait in the batching writer for the database (auth/audit.py);
+    # it is not coming back in this test, so they are let go.
+    from auth import audit
+
+    audit._writers.pop(id(app.extensions["auth_db"]), None) if hasattr(audit, "_writers") else None
