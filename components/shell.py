@@ -135,9 +135,11 @@ def app_shell(meta: dict | None = None, user: ShellUser | None = None, registry=
     user = user or ShellUser()
     return html.Div(
         [
+            # The first stop of the Tab key: past the header and the navigation to the view.
+            html.A("Hoppa till innehållet", href="#lb-main", className="lb-skip-link"),
             header(meta, is_admin=user.is_admin, user_name=user.name, csrf_token=user.csrf_token,
                    registry=registry, hsa_id=user.hsa_id),
-            dbc.Container(dash.page_container, fluid=True, className="pb-4", id="lb-main"),
+            html.Div(dbc.Container(dash.page_container, fluid=True, className="pb-4"), id="lb-main", tabIndex="-1"),
             html.Footer(
                 dbc.Container(
                     [

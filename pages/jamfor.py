@@ -287,7 +287,8 @@ def layout(**query):
                     html.Div(
                         [html.Div([html.Div(id=ids.JF_SOURCE, className="lb-source"),
                                    html.Div(id=ids.JF_GRID_FILTER, className="lb-source")]),
-                         html.Div([html.Span(id=ids.JF_COUNT, className="me-3 lb-source"), downloads],
+                         html.Div([html.Span(id=ids.JF_COUNT, className="me-3 lb-source", role="status",
+                                             **{"aria-live": "polite"}), downloads],
                                   className="d-flex align-items-center")],
                         className="d-flex justify-content-between align-items-center flex-wrap gap-2 mb-2",
                     ),

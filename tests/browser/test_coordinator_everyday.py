@@ -178,3 +178,15 @@ def test_typing_into_a_dropdown_reached_with_the_keyboard(page):
     option = page.locator("[role=listbox] [role=option]").filter(has_text="Ljungby (Kronoberg)")
     option.first.wait_for()
     assert page.locator("input.dash-dropdown-search").last.input_value() == "ljungb"
+
+
+def test_the_first_tab_is_a_skip_link_to_the_view_and_the_count_is_announced(page):
+    page.goto(page.base_url + "/?kva=NGB&period=90&level=unit")
+    wait_rows(page)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.innerText, document.activeElement.getAttribute('href')]")
+    assert focused == ["Hoppa till innehållet", "#lb-main"], focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "lb-main"
+    count = page.locator("#jf-count")
+    assert count.get_attribute("aria-live") == "polite" and count.get_attribute("role") == "status"
