@@ -133,6 +133,13 @@ def parse_trend(args: Args, known_group: Callable[[str], bool], known_unit: Call
                 known_region: Callable[[str], bool]) -> TrendParams:
     check_known(args, TREND_PARAMS)
     kva = parse_kva(args, known_group)
+    unit, region = parse_unit_or_region(args, known_unit, known_region)
+    return TrendParams(kva=kva, unit=unit, region=region, filters=parse_filters(args, kva), format=parse_format(args))
+
+
+def parse_unit_or_region(args: Args, known_unit: Callable[[str], bool],
+                         known_region: Callable[[str], bool]) -> tuple[str | None, str | None]:
+    """(unit, region): an HSA-ID of the catalogue or a county code, not both; neither is the nation."""
     unit, region = _single(args, "unit"), _single(args, "region")
     if unit is not None and region is not None:
         raise ParamError("unit", "Ange antingen unit (en vårdenhet) eller region, inte båda.")
@@ -146,7 +153,7 @@ def parse_trend(args: Args, known_group: Callable[[str], bool], known_unit: Call
         if not REGION_RE.match(region) or not known_region(region):
             raise ParamError("region", "Parametern region måste vara en av de 21 regionernas tvåsiffriga länskoder "
                                        f"(t.ex. 01 Stockholm, 14 Västra Götaland), fick {region!r}.")
-    return TrendParams(kva=kva, unit=unit, region=region, filters=parse_filters(args, kva), format=parse_format(args))
+    return unit, region
 
 
 def parse_kva_search(args: Args) -> KvaParams:
@@ -257,12 +264,24 @@ def parse_forecast(args: Args, known_group: Callable[[str], bool], known_unit: C
     """kva and one scope: unit (an HSA-ID) or region (a county code); neither is the nation."""
     check_known(args, FORECAST_PARAMS)
     kva = parse_kva(args, known_group)
-    unit, region = _single(args, "unit"), _single(args, "region")
-    if unit is not None and region is not None:
-        raise ParamError("unit", "Ange antingen unit (en vårdenhet) eller region, inte båda.")
-    if unit is not None and (not HSA_RE.match(unit) or not known_unit(unit)):
-        raise ParamError("unit", f"Okänd vårdenhet i parametern unit: {unit!r} (ange ett HSA-id ur enhetskatalogen).")
-    if region is not None and (not REGION_RE.match(region) or not known_region(region)):
-        raise ParamError("region", "Parametern region måste vara en av de 21 regionernas tvåsiffriga länskoder, "
-                                   f"fick {region!r}.")
+    unit, region = parse_unit_or_region(args, known_unit, known_region)
     return ForecastParams(kva=kva, unit=unit, region=region)
+
+
+@dataclass(frozen=True)
+class NoticesParams:
+    kva: str | None = None
+    region: str | None = None
+    enhet: str | None = None
+
+
+def parse_notices(args: Args, known_group: Callable[[str], bool], known_region: Callable[[str], bool]) -> NoticesParams:
+    check_known(args, ("kva", "region", "enhet"))
+    kva = parse_kva(args, known_group) if _single(args, "kva") is not None else None
+    region = _single(args, "region")
+    if region is not None and (not REGION_RE.match(region) or not known_region(region)):
+        raise ParamError("region", f"Parametern region måste vara en tvåsiffrig länskod (t.ex. 07), fick {region!r}.")
+    enhet = _single(args, "enhet")
+    if enhet is not None and not HSA_RE.match(enhet):
+        raise ParamError("enhet", f"Parametern enhet måste vara ett HSA-id (t.ex. SE2321000016-ABC1), fick {enhet!r}.")
+    return NoticesParams(kva=kva, region=region, enhet=enhet)

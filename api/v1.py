@@ -185,16 +185,9 @@ def _writer_or_refusal():
 def notices_list():
     from auth import notices
 
-    args = _args()
-    params.check_known(args, ("kva", "region", "enhet"))
-    kva = params._single(args, "kva")
-    region = params._single(args, "region")
-    enhet = params._single(args, "enhet")
-    if kva is not None and not Q.known_group(_warehouse(), kva.upper()):
-        raise params.ParamError("kva", f"Okänd KVÅ-grupp i parametern kva: {kva!r}.")
-    if region is not None and region not in regions():
-        raise params.ParamError("region", f"Parametern region måste vara en tvåsiffrig länskod, fick {region!r}.")
-    return json_response({"annonser": notices.current(_notice_db(), kva=kva, region=region, enhet=enhet)})
+    wh = _warehouse()
+    p = params.parse_notices(_args(), known_group=lambda k: Q.known_group(wh, k), known_region=_known_region(wh))
+    return json_response({"annonser": notices.current(_notice_db(), kva=p.kva, region=p.region, enhet=p.enhet)})
 
 
 @bp.post("/annonser")
@@ -215,7 +208,7 @@ def notices_create():
         notice = notices.validate(payload, known_group=lambda g: Q.known_group(wh, g),
                                   known_unit=lambda u: u in catalogue, may_post_for=lambda u: u in units)
     except notices.NoticeError as exc:
-        status = 403 if exc.field == "enhet" and "rollen annonsör" in exc.message else 400
+        status = 403 if isinstance(exc, notices.NoticeForbidden) else 400
         audit.record(db, "notice_refused", actor=user.hsa_id, actor_name=user.name,
                      subject=str((payload or {}).get("enhet") if isinstance(payload, dict) else "")[:40],
                      method="POST", path=request.path, status=status, detail=f"{exc.field}: {exc.message}",
@@ -256,7 +249,7 @@ def notices_update(notice_id: int):
             raise notices.NoticeError("enhet", "En annons kan inte flyttas till en annan enhet; "
                                                "dra tillbaka den och publicera en ny.")
     except notices.NoticeError as exc:
-        status = 403 if exc.field == "enhet" and "rollen annonsör" in exc.message else 400
+        status = 403 if isinstance(exc, notices.NoticeForbidden) else 400
         audit.record(db, "notice_refused", actor=user.hsa_id, actor_name=user.name, subject=existing["enhet"],
                      method="PUT", path=request.path, status=status, detail=f"{exc.field}: {exc.message}",
                      remote_addr=request.remote_addr)

@@ -45,6 +45,10 @@ class NoticeError(ValueError):
         self.message = message
 
 
+class NoticeForbidden(NoticeError):
+    """The person may not post for the unit (the API answers 403, not 400)."""
+
+
 @dataclass(frozen=True)
 class NoticeInput:
     enhet: str
@@ -82,7 +86,7 @@ def validate(payload: Mapping, *, known_group: Callable[[str], bool], known_unit
     if not is_valid_hsa_id(enhet) or not known_unit(enhet):
         raise NoticeError("enhet", f"Okänd vårdenhet i fältet enhet: {enhet[:40]!r} (ange enhetens HSA-id).")
     if not may_post_for(enhet):
-        raise NoticeError("enhet", f"Du har inte rollen annonsör för enheten {enhet}; be förvaltningen om den.")
+        raise NoticeForbidden("enhet", f"Du har inte rollen annonsör för enheten {enhet}; be förvaltningen om den.")
     raw_kva = payload.get("kva")
     groups = raw_kva if isinstance(raw_kva, list) else str(raw_kva or "").replace(";", ",").split(",")
     kva = tuple(dict.fromkeys(str(g).strip().upper() for g in groups if str(g).strip()))

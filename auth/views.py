@@ -81,10 +81,7 @@ def login():
     if request.method == "POST" and not _database_up(state):
         from auth.outage import MSG_LOGIN_DOWN
 
-        resp = _form_page(form, error=MSG_LOGIN_DOWN)
-        resp = make_response(resp) if not hasattr(resp, "status_code") else resp
-        resp.status_code = 503
-        return resp
+        return _form_page(form, error=MSG_LOGIN_DOWN, status=503)
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(next_path)

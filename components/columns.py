@@ -140,7 +140,7 @@ def grid_rows(rows: Sequence[dict], columns: Sequence[Column], *, level: str, kv
     return out
 
 
-KEEP_CAPITALS = {"Excel", "CSV", "AND", "OR", "Autosize"}
+KEEP_CAPITALS = {"Excel", "CSV", "AND", "OR"}
 
 
 def sentence_case(text):

@@ -88,3 +88,11 @@ def shown_count_text(shown: int, total: int, level: str) -> str:
     if shown == total:
         return count_text(total, level)
     return f"{fmt.fmt_int(shown)} av {count_text(total, level)}"
+
+
+def no_data_main(title: str, text: str):
+    """A view's page when it has nothing to show (``text``: data/context.no_data_text)."""
+    import dash_bootstrap_components as dbc
+    from dash import html
+
+    return html.Main([html.H1(title, className="h3"), dbc.Alert(text, color="warning")])

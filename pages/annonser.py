@@ -93,8 +93,7 @@ def _form(wh, units):
 def layout(**query):
     wh = warehouse_with_data()
     if wh is None:
-        return html.Main([html.H1("Kapacitetsannonser", className="h3"),
-                          dbc.Alert(no_data_text(), color="warning")])
+        return ctl.no_data_main("Kapacitetsannonser", no_data_text())
     kva = shared.parse_kva(query.get("kva") if isinstance(query.get("kva"), str) else None, strict=False)
     region = query.get("region") if isinstance(query.get("region"), str) and query.get("region") in reference_regions() else None
     titles = queries.group_titles(wh)

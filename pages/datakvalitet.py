@@ -15,8 +15,10 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 
 from common import format as fmt
 from components import charts
+from components import controls as ctl
 from data.context import get_settings, get_warehouse, no_data_text, warehouse_with_data
 from data.questions import quality
+from data.reference import region_name
 from data.vocabulary import source_label
 
 dash.register_page(__name__, path="/datakvalitet", name="Datakvalitet",
@@ -36,8 +38,7 @@ def _files_with_rejections(wh) -> list[str]:
 def layout(**query):
     wh = warehouse_with_data()
     if wh is None:
-        return html.Main([html.H1("Datakvalitet", className="h3"),
-                          dbc.Alert(no_data_text(), color="warning")])
+        return ctl.no_data_main("Datakvalitet", no_data_text())
     files = _files_with_rejections(wh)
     chosen = query.get("fil") if isinstance(query.get("fil"), str) and query.get("fil") in files else None
     return html.Main([
@@ -143,7 +144,7 @@ def update(file):
                                                       f"{stale_days} dagarna.", className="mb-0"))
     missing = (charts.simple_table(
         [("Region", "namn", "text"), ("Månad", "month", "text")],
-        [{**m, "namn": quality.region_name(m["region_kod"])} for m in result.vtd_saknas], "dq-missing-rows",
+        [{**m, "namn": region_name(m["region_kod"]) or m["region_kod"]} for m in result.vtd_saknas], "dq-missing-rows",
         caption="Månader efter regionens första leverans då ingen av dess enheter levererade någon rad.")
                if result.vtd_saknas else html.P("Ingen region saknar månader.", className="mb-0"))
     return (sources, reasons, rows, download, loads, stale, missing, "?" + urlencode({"fil": file}) if file else "")

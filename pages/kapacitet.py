@@ -48,8 +48,7 @@ def encode(region: str, kva: str | None, period: int) -> str:
 def layout(**query):
     wh = warehouse_with_data()
     if wh is None:
-        return html.Main([html.H1("Regional kapacitet", className="h3"),
-                          dbc.Alert(no_data_text(), color="warning")])
+        return ctl.no_data_main("Regional kapacitet", no_data_text())
     region, kva, period = parse_state(query)
     region_opts = [{"label": r.namn, "value": kod} for kod, r in sorted(reference_regions().items(),
                                                                         key=lambda kv: kv[1].namn)]

@@ -57,8 +57,7 @@ def group_options(wh) -> list[dict]:
 def layout(**query):
     wh = warehouse_with_data()
     if wh is None:
-        return html.Main([html.H1("Nationell utveckling", className="h3"),
-                          dbc.Alert(no_data_text(), color="warning")])
+        return ctl.no_data_main("Nationell utveckling", no_data_text())
     kva, period, measure = parse_state(query)
     options = group_options(wh)
     if kva not in {o["value"] for o in options}:

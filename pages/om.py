@@ -215,6 +215,7 @@ def backtest_section(wh, k: int):
     from data.questions import forecast
 
     bt = forecast.national_backtest(wh, k)
+    dates = queries.data_dates(wh)
     if not bt["groups"]:
         return html.P("För kort historik för att pröva skattningarna.", className="mb-0")
     titles = queries.group_titles(wh)
@@ -232,7 +233,10 @@ def backtest_section(wh, k: int):
             [("KVÅ-grupp", "grupp", "text"), ("Köbaserad: fel i mitten (dagar)", "k_fel", "days"),
              ("Köbaserad: inom ±30 dagar", "k_andel", "share"), ("Registerbaserad: fel i mitten (dagar)", "r_fel", "days"),
              ("Registerbaserad: inom ±30 dagar", "r_andel", "share"), ("Månader", "manader", "int")],
-            rows, "om-backtest-rows", caption="Hela riket, per KVÅ-grupp (de grupper som har flest operationer)."),
+            rows, "om-backtest-rows",
+            caption="Hela riket, per KVÅ-grupp (de grupper som har flest operationer). Källor: väntetidsdatabasen "
+                    f"t.o.m. {fmt.fmt_date(dates.get('vtd'))}, SPOR t.o.m. {fmt.fmt_date(dates.get('spor'))} och "
+                    f"Nationella Kataraktregistret t.o.m. {fmt.fmt_date(dates.get('ncr'))}."),
         html.P(overall.get("slutsats") or "", className="fw-semibold mb-0", id="om-backtest-verdict"),
     ]
 

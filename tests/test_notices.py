@@ -165,3 +165,10 @@ def test_edit_by_the_unit_only_audited_with_what_changed(world):
     assert put(world["poster"], _body(world["units"][1])).status_code == 403    # not their unit
     world["poster"].delete(url, headers=HEADERS)
     assert put(world["poster"], _body(unit, antal=40)).status_code == 409      # withdrawn: not editable
+
+
+@pytest.mark.parametrize("query,parameter", [("kva=ZZZ", "kva"), ("region=99", "region"), ("enhet=nej", "enhet"),
+                                             ("typ=x", "typ")])
+def test_the_list_refuses_bad_parameters_naming_them(world, query, parameter):
+    resp = world["reader"].get(f"/api/v1/annonser?{query}")
+    assert resp.status_code == 400 and resp.get_json()["parameter"] == parameter

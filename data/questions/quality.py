@@ -11,7 +11,6 @@ import pandas as pd
 
 from data.context import cached
 from data.questions.lookups import data_date, is_demo, latest_operations, to_date, unit_catalogue
-from data.reference import regions as reference_regions
 from data.tables import Column, Table
 from data.warehouse import Warehouse
 
@@ -149,9 +148,4 @@ def table(result: QualityResult) -> Table:
     name = (result.file or "alla").replace(".", "-")
     return Table(columns=REJECTION_COLUMNS, rows=result.avvisade, title=title,
                  file_stem=f"avvisade-rader_{name}_{dt.date.today().isoformat()}", sheet="Avvisade rader")
-
-
-def region_name(kod: str) -> str:
-    region = reference_regions().get(kod)
-    return region.namn if region else kod
 
