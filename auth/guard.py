@@ -120,6 +120,20 @@ def unauthorized(message: str, reason: str, detail: str | None = None):
     return resp
 
 
+def unavailable(message: str, reason: str):
+    """503 (a shared part of the service is down): JSON for API/XHR/Dash, else a Swedish page."""
+    from flask import make_response
+
+    if wants_json():
+        resp = jsonify({"error": "unavailable", "reason": reason, "fel": message})
+        resp.status_code = 503
+    else:
+        resp = make_response(render_template("auth/unavailable.html", message=message, reason=reason), 503)
+    resp.headers["Retry-After"] = "60"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
 def forbidden(message: str = MSG_FORBIDDEN):
     if wants_json():
         resp = jsonify({"error": "forbidden", "fel": message})
@@ -172,7 +186,14 @@ def end_session(reason: str = "logout") -> None:
 
     sid = session.get(SID_KEY)
     if sid:
-        sessions.end(get_state().db, sid, reason)
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            sessions.end(get_state().db, sid, reason)
+        except SQLAlchemyError as exc:  # the app database is down: the cookie is cleared anyway
+            from auth.outage import database_down
+
+            database_down(exc)
     logout_user()
     session.clear()
 
@@ -241,14 +262,27 @@ def authenticate_certificate():
                    and current_user.hsa_id == identity.hsa_id
                    and session.get("cert") == identity.fingerprint)
     if same_person:
-        verdict = _session_verdict()
+        verdict = _session_verdict_or_cookie()
         if verdict.ok:
             return None
         if verdict.reason == "expired":
             audit.record_request("session_expired", status=None, subject=identity.hsa_id, db=state.db)
         # logged out or revoked: the card logs the person in again (a new, audited session)
-    user = StaffUser(identity.hsa_id, identity.name, roles.roles_for(state.db, identity.hsa_id), "certifikat")
-    start_session(user, cert=identity.fingerprint)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        user = StaffUser(identity.hsa_id, identity.name, roles.roles_for(state.db, identity.hsa_id),
+                         "certifikat")
+        start_session(user, cert=identity.fingerprint)
+    except SQLAlchemyError as exc:
+        # The app database is down: a new session cannot be recorded (nor its
+        # login audited), so the card is not let in until it is back; those
+        # already logged in read on (above).
+        from auth.outage import MSG_LOGIN_DOWN, database_down
+
+        database_down(exc)
+        session.clear()
+        return unavailable(MSG_LOGIN_DOWN, "database_down")
     audit.record(state.db, "login", actor=user.hsa_id, actor_name=user.name, subject=identity.hsa_id,
                  method=request.method, path=request.path, status=200, remote_addr=request.remote_addr,
                  detail=f"SITHS-certifikat utfärdat av {identity.issuer}, giltigt till "

@@ -8,7 +8,11 @@ it cannot be reached:
   idle time (``seen``) stands in for the server-side record, which cannot be
   checked (so a logout or revoke made elsewhere takes effect when the
   database is back), with no roles (no Admin, no notices' writes);
-- a new login is refused with a Swedish message (503) instead of a stack trace;
+  In proxy mode the card is still verified on every request (no database
+  needed), and the cookie's idle time stands in for the record the same way;
+- a new login (dev form or a card without a session) is refused with a
+  Swedish message (503) instead of a stack trace, since neither the session
+  nor the login's audit entry can be recorded;
 - the log says so, once a minute.
 """
 from __future__ import annotations

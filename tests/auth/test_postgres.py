@@ -28,6 +28,9 @@ def _pg_bin() -> Path | None:
     return Path(found).parent if found and shutil.which("pg_ctl") else None
 
 
+_CLUSTER: dict = {}  # the module's cluster directory, for the test that stops it
+
+
 @pytest.fixture(scope="module")
 def pg_url():
     bindir = _pg_bin()
@@ -43,6 +46,7 @@ def pg_url():
         os.chown(base, pw.pw_uid, pw.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
     data = base / "data"
+    _CLUSTER["data"] = data
     port = free_port()
     subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                     "-E", "UTF8", "--locale=C"], check=True, capture_output=True, timeout=120)
@@ -161,11 +165,14 @@ def test_sessions_and_throttling_across_two_servers_on_one_postgresql(pg_url, tm
         app_.extensions["auth_db"].dispose()
 
 
-def test_with_the_app_database_down_reading_goes_on_and_a_new_login_says_why(pg_url, tmp_path):
-    """Issue 15, part 5 (runs last in this module: it stops the module's PostgreSQL)."""
+def test_with_the_app_database_down_reading_goes_on_and_a_new_login_says_why(pg_url, tmp_path, pki):
+    """Issue 15, part 5 (runs last in this module: it stops the module's PostgreSQL).
+
+    Both ways of logging in: the dev form and the SITHS card through the proxy."""
     import subprocess as sp
 
     from app import create_app
+    from tests.auth.conftest import TRUSTED
     from tests.auth.support import logged_in_client, login
     from tests.factories import build_random_warehouse
 
@@ -175,25 +182,44 @@ def test_with_the_app_database_down_reading_goes_on_and_a_new_login_says_why(pg_
     app = create_app(make_settings(data_dir, database_url=pg_url))
     reader = logged_in_client(app, *READER)
     assert reader.get("/api/v1/meta").status_code == 200
+    proxy_dir = tmp_path / "proxy" / "var"
+    build_random_warehouse(proxy_dir, seed=5, demo=True)
+    proxy_app = create_app(make_settings(proxy_dir, database_url=pg_url, auth_mode="proxy",
+                                         trusted_proxies=f"{TRUSTED},127.0.0.1/32", siths_ca_file=pki.ca_file))
+
+    def card(client, url, name="valid"):
+        return client.get(url, headers={"X-SSL-Client-Cert": pki.header(name)}, environ_base={"REMOTE_ADDR": TRUSTED})
+
+    card_reader = proxy_app.test_client()
+    assert card(card_reader, "/api/v1/meta").status_code == 200
+
     bindir = _pg_bin()
-    port = pg_url.rsplit(":", 1)[1].split("/")[0]
-    datadir = next(Path(tempfile.gettempdir()).glob("lagesbild-pg-*/data"), None)
-    assert datadir is not None
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    sp.run([*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "stop"], capture_output=True,
-           timeout=60, check=True)
-    app.extensions["auth_db"].engine.dispose()            # no pooled connection survives a real outage
+    sp.run([*as_user, str(bindir / "pg_ctl"), "-D", str(_CLUSTER["data"]), "-m", "fast", "stop"],
+           capture_output=True, timeout=60, check=True)
+    for server in (app, proxy_app):                       # no pooled connection survives a real outage
+        server.extensions["auth_db"].engine.dispose()
     for url in ("/api/v1/meta", "/api/v1/waits?kva=NGB&period=90"):
         resp = reader.get(url)
         assert resp.status_code == 200, (url, resp.status_code, resp.get_data(as_text=True)[:200])
+        resp = card(card_reader, url)
+        assert resp.status_code == 200, (url, resp.status_code, resp.get_data(as_text=True)[:200])
+    assert card(card_reader, "/").status_code == 200                       # the pages too
     fresh = app.test_client()
     refused = login(fresh, *READER)
     assert refused.status_code == 503
     assert "behörighetsdatabasen svarar inte" in refused.get_data(as_text=True)
     assert "Traceback" not in refused.get_data(as_text=True)
-    del port
+    # A card not yet logged in: the new session cannot be recorded, so a Swedish 503 (page and JSON).
+    for url, kind in (("/", "text/html"), ("/api/v1/meta", "application/json")):
+        refused = card(proxy_app.test_client(), url)
+        assert refused.status_code == 503 and refused.mimetype == kind, (url, refused.status_code)
+        text = refused.get_json()["fel"] if kind == "application/json" else refused.get_data(as_text=True)
+        assert "behörighetsdatabasen svarar inte" in text and "Traceback" not in text
+    assert card(proxy_app.test_client(), "/api/v1/meta").get_json()["reason"] == "database_down"
     # The audit rows of the outage wait in the batching writer for the database (auth/audit.py);
     # it is not coming back in this test, so they are let go.
     from auth import audit
 
-    audit._writers.pop(id(app.extensions["auth_db"]), None) if hasattr(audit, "_writers") else None
+    for server in (app, proxy_app):
+        audit._writers.pop(id(server.extensions["auth_db"]), None) if hasattr(audit, "_writers") else None
