@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8050
 export LAGESBILD_DATA_DIR ?= ./var
 
-.PHONY: run test venv test-venv system-deps demo bench lint clean
+.PHONY: run test venv test-venv system-deps demo bench cluster lint clean
 
 ## Debian packages: Chromium, ChromeDriver and PostgreSQL for the tests (installed when missing).
 system-deps:
@@ -39,6 +39,11 @@ run: venv
 ## Run every test (unit, integration, browser in Debian's Chromium).
 test: system-deps test-venv
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
+
+## The whole set-up on loopback: nginx (SITHS front, test PKI) + 2 app servers + PostgreSQL + Redis; browser on http://127.0.0.1:8050/
+CLUSTER_DIR ?= /tmp/lagesbild-cluster
+cluster: system-deps test-venv
+	$(PY) scripts/cluster.py --dir $(CLUSTER_DIR)
 
 ## Reproducible measurements with a naive baseline side by side (see benchmarks/README.md).
 BENCH_DIR ?= /tmp/lagesbild-bench

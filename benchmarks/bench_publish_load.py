@@ -2,6 +2,7 @@
 national load publishes and is spread to both (issue 15, part 4).
 
     .venv/bin/python benchmarks/bench_publish_load.py [--users 50] [--seconds 20] [--delivery DIR]
+                                                      [--publish daily|full]
 
 In one run:
 1. The national demo is loaded into a loader's data directory and spread
@@ -10,9 +11,12 @@ In one run:
 2. `--users` client threads send the coordinator mix: Jämför enheter's
    table question through /api/v1/waits, the unit trend, /api/v1/meta. They
    are spread over both servers and run for `--seconds`: the quiet phase.
-3. The same load runs again while the loader loads one more daily file into
-   its warehouse, publishes it, and spreads it to both servers: the publish
-   phase.
+3. The same load runs again while a publish goes on: the publish phase.
+   `--publish daily` (the everyday case): the loader loads one more daily
+   file into its warehouse, publishes it and spreads it to both servers.
+   `--publish full` (the worst case, a national reload): a second loader
+   builds the whole national warehouse from the delivery from scratch,
+   publishes it and spreads it to both servers.
 
 Reported per phase: requests, failures (non-200 or a connection error),
 p50/p95, and the snapshots the answers named (`X-Lagesbild-Snapshot`). A
@@ -38,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.cluster import next_daily_file  # noqa: E402
 from tests.servers import Gunicorn  # noqa: E402
 
 USER = ("matning", "matning-losenord-1")
@@ -127,6 +132,7 @@ def main(argv=None) -> int:
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--delivery", type=Path, default=Path("/tmp/lagesbild-bench/delivery"))
+    ap.add_argument("--publish", choices=("daily", "full"), default="daily")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -144,22 +150,7 @@ def main(argv=None) -> int:
         for d in apps:
             ensure_account(create_app(make_settings(d)), *USER)
         daily = tmp / "daglig"
-        daily.mkdir()
-        newest = sorted(args.delivery.glob("spor_*.csv"))[-1]
-        text = newest.read_text(encoding="utf-8").splitlines()
-        # one more day's file: the newest day's rows again under new post ids and the next date
-        import datetime as dt
-
-        day = dt.date.fromisoformat(f"{newest.stem[5:9]}-{newest.stem[9:11]}-{newest.stem[11:13]}")
-        header, rows = text[0], text[1:]
-        cols = header.split(";")
-        pid = cols.index("post_id")
-        out_rows = []
-        for r in rows:
-            cells = r.split(";")
-            cells[pid] = "X" + cells[pid]
-            out_rows.append(";".join(cells))
-        (daily / f"spor_{day:%Y%m%d}.csv").write_text("\n".join([header, *out_rows]) + "\n", encoding="utf-8")
+        next_daily_file(args.delivery, daily)
         env = lambda d: {"LAGESBILD_DATA_DIR": str(d), "LAGESBILD_ENV": "test", "LAGESBILD_AUTH_MODE": "dev",  # noqa: E731
                          "LAGESBILD_CACHE_TYPE": "NullCache"}
         with Gunicorn(env(apps[0]), workers=2) as a, Gunicorn(env(apps[1]), workers=2) as b:
@@ -173,9 +164,14 @@ def main(argv=None) -> int:
                 conn.close()
             log(f"tyst fas: {args.users} användare i {args.seconds:.0f} s …")
             quiet = run_phase(servers, cookies, args.users, args.seconds)
-            log("publiceringsfas: samma last medan en daglig fil läses in och sprids …")
-            publisher = threading.Thread(target=lambda: (etl(loader, "load", str(daily)),
-                                                         etl(loader, "publish", "--to", str(apps[0]),
+            if args.publish == "daily":
+                log("publiceringsfas: samma last medan en daglig fil läses in och sprids …")
+                source, delivered = loader, daily
+            else:
+                log("publiceringsfas: samma last medan hela den nationella leveransen läses in på nytt och sprids …")
+                source, delivered = tmp / "etl-ny", args.delivery
+            publisher = threading.Thread(target=lambda: (etl(source, "load", str(delivered)),
+                                                         etl(source, "publish", "--to", str(apps[0]),
                                                              "--to", str(apps[1]))))
             publisher.start()
             during = run_phase(servers, cookies, args.users, args.seconds)

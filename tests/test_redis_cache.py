@@ -5,36 +5,17 @@ answer uncached and say so in the log, never a failed page."""
 from __future__ import annotations
 
 import logging
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
-from tests.conftest import free_port, make_settings
+from tests.cluster import Redis
+from tests.conftest import make_settings
 from tests.factories import build_random_warehouse
-
-REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
-
 
 @pytest.fixture
 def redis_port(tmp_path):
-    assert shutil.which("redis-server"), "redis-server saknas: make test installerar Debians redis-server"
-    port = free_port()
-    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert time.time() < deadline, "redis-server startade inte"
-            time.sleep(0.05)
-    yield port, proc
-    proc.terminate()
-    proc.wait(timeout=10)
+    with Redis(tmp_path / "redis") as server:
+        yield server.port, server.proc
 
 
 def test_two_servers_share_one_redis_and_survive_it_going_down(tmp_path, redis_port, caplog):

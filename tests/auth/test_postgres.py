@@ -6,59 +6,25 @@ server programs are installed (Debian: apt-get install postgresql).
 """
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, make_settings
+from tests.cluster import Postgres, pg_bin
+from tests.conftest import make_settings
 
 
-def _pg_bin() -> Path | None:
-    for cand in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (cand / "initdb").exists() and (cand / "pg_ctl").exists():
-            return cand
-    found = shutil.which("initdb")
-    return Path(found).parent if found and shutil.which("pg_ctl") else None
-
-
-_CLUSTER: dict = {}  # the module's cluster directory, for the test that stops it
+_CLUSTER: dict = {}  # the module's cluster, for the test that stops it
 
 
 @pytest.fixture(scope="module")
 def pg_url():
-    bindir = _pg_bin()
-    if bindir is None:
+    if pg_bin() is None:
         pytest.skip("PostgreSQL-servern (initdb, pg_ctl) finns inte på maskinen")
-    as_user: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="lagesbild-pg-"))
-    if os.geteuid() == 0:  # initdb refuses root: run the cluster as the postgres user
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("kör som root men användaren postgres saknas")
-        os.chown(base, pw.pw_uid, pw.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = base / "data"
-    _CLUSTER["data"] = data
-    port = free_port()
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                    "-E", "UTF8", "--locale=C"], check=True, capture_output=True, timeout=120)
-    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} -c fsync=off"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"),
-                    "-w", "-t", "60", "start"], check=True, capture_output=True, timeout=90)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
+    with Postgres() as pg:
+        _CLUSTER["pg"] = pg
+        yield pg.url
 
 
 def test_migrations_roles_and_audit_on_postgresql(pg_url, tmp_path):
@@ -169,7 +135,6 @@ def test_with_the_app_database_down_reading_goes_on_and_a_new_login_says_why(pg_
     """Issue 15, part 5 (runs last in this module: it stops the module's PostgreSQL).
 
     Both ways of logging in: the dev form and the SITHS card through the proxy."""
-    import subprocess as sp
 
     from app import create_app
     from tests.auth.conftest import TRUSTED
@@ -193,10 +158,7 @@ def test_with_the_app_database_down_reading_goes_on_and_a_new_login_says_why(pg_
     card_reader = proxy_app.test_client()
     assert card(card_reader, "/api/v1/meta").status_code == 200
 
-    bindir = _pg_bin()
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    sp.run([*as_user, str(bindir / "pg_ctl"), "-D", str(_CLUSTER["data"]), "-m", "fast", "stop"],
-           capture_output=True, timeout=60, check=True)
+    _CLUSTER["pg"].stop()
     for server in (app, proxy_app):                       # no pooled connection survives a real outage
         server.extensions["auth_db"].engine.dispose()
     for url in ("/api/v1/meta", "/api/v1/waits?kva=NGB&period=90"):
