@@ -89,15 +89,22 @@ def mix() -> str:
     return "/api/v1/meta"
 
 
-def run_phase(servers, cookies, users: int, seconds: float) -> dict:
-    stop = time.time() + seconds
+def run_phase(servers, cookies, users: int, seconds: float, until: threading.Thread | None = None) -> dict:
+    """The mix for ``seconds``; with ``until``, also until that thread has ended
+    and 3 s more, so the phase covers the whole publish and its aftermath."""
+    stop = [time.time() + seconds]
     lock = threading.Lock()
     times, failures, snapshots = [], [0], {}
+
+    def running() -> bool:
+        if until is not None and until.is_alive():
+            stop[0] = max(stop[0], time.time() + 3)
+        return time.time() < stop[0]
 
     def user(i):
         server, cookie = servers[i % len(servers)], cookies[i % len(servers)]
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        while time.time() < stop:
+        while running():
             path = mix()
             t = time.perf_counter()
             try:
@@ -173,9 +180,11 @@ def main(argv=None) -> int:
             publisher = threading.Thread(target=lambda: (etl(source, "load", str(delivered)),
                                                          etl(source, "publish", "--to", str(apps[0]),
                                                              "--to", str(apps[1]))))
+            started = time.perf_counter()
             publisher.start()
-            during = run_phase(servers, cookies, args.users, args.seconds)
+            during = run_phase(servers, cookies, args.users, args.seconds, until=publisher)
             publisher.join()
+            log(f"inläsning och spridning tog {time.perf_counter() - started:.1f} s under lasten")
         for name, r in (("utan publicering", quiet), ("under publicering", during)):
             print(f"{name:<18} {r['requests']:>6} anrop  {r['failures']} fel  p50 {r['p50']:.1f} ms  "
                   f"p95 {r['p95']:.1f} ms  ögonblicksbilder: {len(r['snapshots'])} "

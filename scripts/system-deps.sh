@@ -7,6 +7,7 @@
 #   libreoffice-calc-nogui       opens the CSV downloads as a coordinator's spreadsheet would (tests/test_files_libreoffice.py)
 #   redis-server                 the shared result cache of many app servers (tests/test_redis_cache.py)
 #   curl                         a SITHS client with --cert against the nginx cluster (tests/auth/test_nginx.py)
+#   systemd                      systemd-analyze verify of the units in deploy/ (tests/test_deploy_files.py)
 #   wrk                          the load benchmark (make bench)
 # Usage: scripts/system-deps.sh [test|run|bench]
 # As root it installs with apt-get; otherwise it uses passwordless sudo when
@@ -22,6 +23,7 @@ if [ "$what" = "test" ] || [ "$what" = "bench" ]; then
   command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
   [ -x /usr/bin/redis-server ] || need+=(redis-server)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 fi
 if [ "$what" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
