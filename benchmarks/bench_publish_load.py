@@ -2,12 +2,16 @@
 national load publishes and is spread to both (issue 15, part 4).
 
     .venv/bin/python benchmarks/bench_publish_load.py [--users 50] [--seconds 20] [--delivery DIR]
-                                                      [--publish daily|full]
+                                                      [--publish daily|full] [--via direct|nginx]
 
 In one run:
 1. The national demo is loaded into a loader's data directory and spread
    with `python -m etl publish --to` to the data directories of two gunicorn
-   servers (dev mode, a logged-in session each client).
+   servers. `--via direct`: the clients talk HTTP to the servers (dev mode,
+   a logged-in session each, cache off). `--via nginx`: the whole cluster of
+   tests/cluster.py (the SITHS front with the shipped nginx config, PostgreSQL
+   as the shared app database, Redis as the shared cache); each client has
+   its own TLS connection with the test card and its own session.
 2. `--users` client threads send the coordinator mix: Jämför enheter's
    table question through /api/v1/waits, the unit trend, /api/v1/meta. They
    are spread over both servers and run for `--seconds`: the quiet phase.
@@ -28,6 +32,7 @@ Goal: 0 failed requests, and p95 during the publish at most 2× p95 without it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import random
@@ -89,7 +94,28 @@ def mix() -> str:
     return "/api/v1/meta"
 
 
-def run_phase(servers, cookies, users: int, seconds: float, until: threading.Thread | None = None) -> dict:
+def direct(servers, cookies):
+    """Each client thread talks HTTP to one app server with a dev session."""
+    def connect(i):
+        server, cookie = servers[i % len(servers)], cookies[i % len(servers)]
+        return (lambda: http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)), {"Cookie": cookie}
+    return connect
+
+
+def through_front(parts):
+    """Each client thread talks HTTPS to nginx with the test SITHS card (its own
+    TLS connection and session); nginx spreads the requests over both servers."""
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=str(parts["pki"] / "server.pem"))
+    ctx.load_cert_chain(str(parts["pki"] / "valid.pem"), str(parts["pki"] / "valid.key"))
+
+    def connect(i):
+        return (lambda: http.client.HTTPSConnection("127.0.0.1", parts["https"], context=ctx, timeout=30)), {}
+    return connect
+
+
+def run_phase(connect, users: int, seconds: float, until: threading.Thread | None = None) -> dict:
     """The mix for ``seconds``; with ``until``, also until that thread has ended
     and 3 s more, so the phase covers the whole publish and its aftermath."""
     stop = [time.time() + seconds]
@@ -102,20 +128,22 @@ def run_phase(servers, cookies, users: int, seconds: float, until: threading.Thr
         return time.time() < stop[0]
 
     def user(i):
-        server, cookie = servers[i % len(servers)], cookies[i % len(servers)]
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        new_conn, headers = connect(i)
+        conn = new_conn()
         while running():
             path = mix()
             t = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"Cookie": cookie})
+                conn.request("GET", path, headers=headers)
                 resp = conn.getresponse()
                 resp.read()
                 ok, sid = resp.status == 200, resp.getheader("X-Lagesbild-Snapshot")
+                if resp.getheader("Set-Cookie"):               # a new or renewed session: keep it
+                    headers["Cookie"] = resp.getheader("Set-Cookie").split(";")[0]
             except OSError:
                 ok, sid = False, None
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                conn = new_conn()
             elapsed = (time.perf_counter() - t) * 1000
             with lock:
                 times.append(elapsed)
@@ -140,37 +168,49 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--delivery", type=Path, default=Path("/tmp/lagesbild-bench/delivery"))
     ap.add_argument("--publish", choices=("daily", "full"), default="daily")
+    ap.add_argument("--via", choices=("direct", "nginx"), default="direct",
+                    help="direct: HTTP to the two servers (dev sessions, cache off); nginx: the whole cluster "
+                         "(tests/cluster.py) through the SITHS front with a test card, PostgreSQL and Redis")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        loader, apps = tmp / "etl", [tmp / "app1", tmp / "app2"]
         if not args.delivery.exists():
             log("genererar nationell demoleverans …")
-            etl(loader, "demo", "--out", str(args.delivery), "--scale", "national")
-        log("läser in den nationella demon …")
-        etl(loader, "load", str(args.delivery))
-        etl(loader, "publish", *sum((["--to", str(d)] for d in apps), []))
-        from app import create_app
-        from tests.auth.support import ensure_account
-        from tests.conftest import make_settings
-
-        for d in apps:
-            ensure_account(create_app(make_settings(d)), *USER)
+            etl(tmp / "gen", "demo", "--out", str(args.delivery), "--scale", "national")
         daily = tmp / "daglig"
         next_daily_file(args.delivery, daily)
-        env = lambda d: {"LAGESBILD_DATA_DIR": str(d), "LAGESBILD_ENV": "test", "LAGESBILD_AUTH_MODE": "dev",  # noqa: E731
-                         "LAGESBILD_CACHE_TYPE": "NullCache"}
-        with Gunicorn(env(apps[0]), workers=2) as a, Gunicorn(env(apps[1]), workers=2) as b:
-            servers = [a, b]
-            cookies = [login_cookie(s) for s in servers]
-            for s, c in zip(servers, cookies):  # warm up
-                conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        with contextlib.ExitStack() as stack:
+            if args.via == "nginx":
+                from tests.cluster import cluster
+
+                log("startar klustret (nginx, två servrar, PostgreSQL, Redis) och läser in den nationella demon …")
+                parts = stack.enter_context(cluster(tmp / "kluster", workers=2, delivery=args.delivery))
+                loader, apps = parts["loader"], parts["apps"]
+                connect = through_front(parts)
+            else:
+                loader, apps = tmp / "etl", [tmp / "app1", tmp / "app2"]
+                log("läser in den nationella demon …")
+                etl(loader, "load", str(args.delivery))
+                etl(loader, "publish", *sum((["--to", str(d)] for d in apps), []))
+                from app import create_app
+                from tests.auth.support import ensure_account
+                from tests.conftest import make_settings
+
+                for d in apps:
+                    ensure_account(create_app(make_settings(d)), *USER)
+                env = lambda d: {"LAGESBILD_DATA_DIR": str(d), "LAGESBILD_ENV": "test",  # noqa: E731
+                                 "LAGESBILD_AUTH_MODE": "dev", "LAGESBILD_CACHE_TYPE": "NullCache"}
+                servers = [stack.enter_context(Gunicorn(env(d), workers=2)) for d in apps]
+                connect = direct(servers, [login_cookie(s) for s in servers])
+            for i in range(4):  # warm up (and log in, through the front)
+                new_conn, headers = connect(i)
+                conn = new_conn()
                 for path in ("/api/v1/meta", "/api/v1/waits?kva=NGB"):
-                    conn.request("GET", path, headers={"Cookie": c})
+                    conn.request("GET", path, headers=headers)
                     conn.getresponse().read()
                 conn.close()
             log(f"tyst fas: {args.users} användare i {args.seconds:.0f} s …")
-            quiet = run_phase(servers, cookies, args.users, args.seconds)
+            quiet = run_phase(connect, args.users, args.seconds)
             if args.publish == "daily":
                 log("publiceringsfas: samma last medan en daglig fil läses in och sprids …")
                 source, delivered = loader, daily
@@ -182,7 +222,7 @@ def main(argv=None) -> int:
                                                              "--to", str(apps[1]))))
             started = time.perf_counter()
             publisher.start()
-            during = run_phase(servers, cookies, args.users, args.seconds, until=publisher)
+            during = run_phase(connect, args.users, args.seconds, until=publisher)
             publisher.join()
             log(f"inläsning och spridning tog {time.perf_counter() - started:.1f} s under lasten")
         for name, r in (("utan publicering", quiet), ("under publicering", during)):

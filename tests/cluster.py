@@ -127,8 +127,9 @@ def etl(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 @contextlib.contextmanager
 def cluster(base: Path, *, workers: int = 1, threads: int = 4, card_port: int | None = None,
-            scale: str = "small"):
-    """Start everything; yields a dict with the addresses and the parts."""
+            scale: str = "small", delivery: Path | None = None):
+    """Start everything; yields a dict with the addresses and the parts. The
+    loader loads ``delivery``, or a demo delivery of ``scale`` it generates."""
     from tests.front import card_reader, nginx_front, proxy_env, write_pki
     from tests.servers import Gunicorn
 
@@ -139,8 +140,10 @@ def cluster(base: Path, *, workers: int = 1, threads: int = 4, card_port: int | 
         write_pki(pki)
     loader, apps = base / "loader", [base / "app1", base / "app2"]
     if not (loader / "warehouse").exists():
-        etl(loader, "demo", "--out", str(base / "leverans"), "--scale", scale)
-        etl(loader, "load", str(base / "leverans"))
+        if delivery is None:
+            delivery = base / "leverans"
+            etl(loader, "demo", "--out", str(delivery), "--scale", scale)
+        etl(loader, "load", str(delivery))
     etl(loader, "publish", *sum((["--to", str(d)] for d in apps), []))
     with Postgres() as pg, Redis(base / "redis") as redis:
         # One secret for every server: a session cookie signed by one is valid on the others.

@@ -1,0 +1,110 @@
+"""WCAG 2.1 AA on every page (issue 16), checked with axe-core in Debian's
+Chromium at a laptop's width (1400 px) and a phone's (390 px); a screenshot of
+each page at both widths is saved in screenshots/ for review.
+
+The person is an admin who may also post notices for a unit, so the Admin page
+and the notice forms are checked as their users see them."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.a11y import screenshot, violations
+from tests.watch import PageRecorder
+
+A11Y_USER = ("tillganglig", "tillganglig-losenord-1")
+WIDTHS = {"dator": (1400, 1000), "mobil": (390, 844)}
+
+
+@pytest.fixture(scope="module")
+def a11y_state(browser, live_server, browser_data_dir, tmp_path_factory):
+    """A logged-in admin with a unit to post notices for (storage state)."""
+    from app import create_app
+    from auth import devusers, notices
+    from tests.auth.support import ensure_account
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(browser_data_dir))
+    ensure_account(app, *A11Y_USER, role="admin")
+    # the unit that operates NGB most (its Enhet page has a full trend)
+    unit = app.extensions["warehouse"].rows(
+        "SELECT vardenhet_hsaid FROM operations WHERE kva_grupp = 'NGB' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]
+    notices.grant_unit(app.extensions["auth_db"], devusers.pseudo_hsa_id(A11Y_USER[0]), unit, by="test")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", A11Y_USER[0])
+    page.fill("input[name=password]", A11Y_USER[1])
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(lambda u: "/login" not in u, timeout=15000)
+    path = tmp_path_factory.mktemp("a11y") / "state.json"
+    context.storage_state(path=str(path))
+    context.close()
+    return {"state": str(path), "unit": unit}
+
+
+def _page(browser, state, width):
+    w, h = WIDTHS[width]
+    context = browser.new_context(storage_state=state, locale="sv-SE", viewport={"width": w, "height": h},
+                                  is_mobile=width == "mobil", has_touch=width == "mobil")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.recorder = PageRecorder(page)
+    return context, page
+
+
+# (name, address, what to wait for): every page and state the issue names.
+PAGES = [
+    ("jamfor", "/?kva=NGB&period=90", "#jf-grid .ag-row"),
+    ("jamfor-undertryckta", "/?kva=NGB&period=30&asa=4", "#jf-count"),
+    ("jamfor-inget-hittat", "/?kva=NGB&period=30&asa=4&prio=A", "#jf-count"),
+    ("jamfor-fel", "/?kva=QQQ&period=90", "#jf-count"),
+    ("enhet", "/enhet/{unit}?kva=NGB", ".js-plotly-plot"),
+    ("nationellt", "/nationellt", ".js-plotly-plot"),
+    ("kapacitet", "/kapacitet", "#rk-group-grid .ag-row"),
+    ("datakvalitet", "/datakvalitet", "#dq-load-grid .ag-row"),
+    ("annonser", "/annonser", "#an-ny"),
+    ("om", "/om", "h1"),
+    ("admin", "/admin", "h1"),
+    ("tillganglighet", "/tillganglighet", "h1"),
+    ("sidan-finns-inte", "/finns-inte", "h1"),
+]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("name,address,ready", PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_has_no_axe_violations(browser, a11y_state, live_server, name, address, ready, width):
+    context, page = _page(browser, a11y_state["state"], width)
+    try:
+        if name == "sidan-finns-inte":
+            page.recorder.expected_404.add(live_server + address)
+        page.goto(live_server + address.format(unit=a11y_state["unit"]))
+        page.locator(ready).first.wait_for()
+        page.recorder.dash_idle()
+        screenshot(page, name)
+        found = violations(page)
+        assert found == [], "\n".join(found)
+        page.recorder.assert_clean()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_the_login_page_has_no_axe_violations(browser, live_server, width):
+    w, h = WIDTHS[width]
+    context = browser.new_context(locale="sv-SE", viewport={"width": w, "height": h})
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/login")
+        page.locator("form").wait_for()
+        screenshot(page, "inloggning")
+        found = violations(page)
+        assert found == [], "\n".join(found)
+        page.fill("input[name=username]", "finns-inte")
+        page.fill("input[name=password]", "fel-losenord-1")
+        page.locator("form button[type=submit]").first.click()
+        page.locator("[role=alert]").first.wait_for()
+        screenshot(page, "inloggning-fel")
+        found = violations(page)
+        assert found == [], "\n".join(found)
+    finally:
+        context.close()
