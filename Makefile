@@ -36,8 +36,14 @@ run: venv
 	$(PY) -m auth.devinfo --host $(HOST) --port $(PORT)
 	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) "app:create_app()"
 
+## axe-core for the accessibility tests, from its npm package (pinned in tests/a11y/package-lock.json).
+A11Y_DEPS := tests/a11y/node_modules/.installed
+$(A11Y_DEPS): tests/a11y/package.json tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --no-audit --no-fund --silent
+	touch $@
+
 ## Run every test (unit, integration, browser in Debian's Chromium).
-test: system-deps test-venv
+test: system-deps test-venv $(A11Y_DEPS)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 ## The whole set-up on loopback: nginx (SITHS front, test PKI) + 2 app servers + PostgreSQL + Redis; browser on http://127.0.0.1:8050/

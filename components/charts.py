@@ -171,6 +171,26 @@ def tile_colour(value: float | None, lo: float, hi: float, higher_is_better: boo
     return TILE_SCALE[min(len(TILE_SCALE) - 1, int(t * len(TILE_SCALE)))]
 
 
+def _luminance(colour: str) -> float:
+    """WCAG 2.1 relative luminance of a #rrggbb colour."""
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours (1–21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def white_text_on(colour: str) -> bool:
+    """White text on this background, or the body's near-black: whichever contrasts more."""
+    return contrast("#ffffff", colour) > contrast("#212529", colour)
+
+
 def region_tiles(regions: Sequence[dict], measure: str, link_params: dict, suppress_below: int = 5):
     """The 21 regions in their geographic places, coloured by the measure (darker =
     longer waits or a lower share), each a link to the region's Regional kapacitet."""
@@ -188,7 +208,7 @@ def region_tiles(regions: Sequence[dict], measure: str, link_params: dict, suppr
         text = ((fmt.fmt_share(value) if share else f"{fmt.fmt_days(value)} d") if value is not None
                 else (f"<{suppress_below}" if r else "–"))
         colour = tile_colour(value, lo, hi, share)
-        dark = colour in TILE_SCALE[3:]
+        dark = white_text_on(colour)
         tiles.append(dcc.Link(
             [html.Span(name, className="lb-tile-name"), html.Span(text, className="lb-tile-value")],
             href="/kapacitet?" + urlencode({"region": kod, **link_params}),
@@ -215,8 +235,15 @@ def cell_text(value, kind: str, suppress_below: int = 5) -> str:
     return fmt.MISSING if value in (None, "") else str(value)
 
 
+def scroll_region(table, label: str | None):
+    """A table that may scroll sideways on a narrow screen, reachable by keyboard
+    (a focusable, named region: WCAG 2.1.1, axe scrollable-region-focusable)."""
+    return html.Div(table, className="table-responsive", tabIndex=0, role="region",
+                    **{"aria-label": label or "Tabell"})
+
+
 def simple_table(columns: Sequence[tuple[str, str, str]], rows: Sequence[dict], id_: str, *,
-                 caption: str | None = None, suppress_below: int = 5, row_class=None):
+                 caption: str | None = None, suppress_below: int = 5, row_class=None, label: str | None = None):
     """An accessible HTML table: (header, key, kind) columns; numbers right-aligned
     in Swedish format; a value may be a Dash component (a link)."""
     head = html.Thead(html.Tr([html.Th(h, scope="col", className="text-end" if kind not in ("text", "node") else None)
@@ -233,4 +260,4 @@ def simple_table(columns: Sequence[tuple[str, str, str]], rows: Sequence[dict], 
                                      className="text-end" if kind != "text" else None))
         body.append(html.Tr(cells, className=row_class(r) if row_class else None))
     children = ([html.Caption(caption)] if caption else []) + [head, html.Tbody(body)]
-    return html.Div(html.Table(children, className="table table-sm lb-table", id=id_), className="table-responsive")
+    return scroll_region(html.Table(children, className="table table-sm lb-table", id=id_), label or caption)

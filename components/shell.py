@@ -146,6 +146,8 @@ def app_shell(meta: dict | None = None, user: ShellUser | None = None, registry=
                         "Källor: Svenskt Perioperativt Register (SPOR), Nationella Kataraktregistret (NCR) "
                         "och den nationella väntetidsdatabasen. ",
                         dcc.Link("Om statistiken", href="/om"),
+                        " · ",
+                        dcc.Link("Tillgänglighetsredogörelse", href="/tillganglighet"),
                     ],
                     fluid=True,
                 ),

@@ -44,15 +44,18 @@ def _time(value) -> str:
     return fmt.fmt_local_time(value, seconds=False)
 
 
-def _table(header: list[str], rows: list[list], table_id: str, numeric: set[int] = frozenset()):
+def _table(header: list[str], rows: list[list], table_id: str, numeric: set[int] = frozenset(),
+           label: str | None = None):
     head = html.Thead(html.Tr([html.Th(h, scope="col", className="text-end" if i in numeric else None)
                                for i, h in enumerate(header)]))
     body = html.Tbody([
         html.Tr([html.Td(cell, className="text-end" if i in numeric else None) for i, cell in enumerate(row)])
         for row in rows
     ])
-    return html.Div(html.Table([head, body], id=table_id, className="table table-sm table-striped align-middle"),
-                    className="table-responsive")
+    from components.charts import scroll_region
+
+    return scroll_region(html.Table([head, body], id=table_id, className="table table-sm table-striped align-middle"),
+                         label)
 
 
 def roles_section():
@@ -61,7 +64,8 @@ def roles_section():
         content = html.P("Inga roller är tilldelade.", className="text-muted")
     else:
         content = _table(["HSA-id", "Roll", "Tilldelad", "Av"],
-                         [[g.hsa_id, g.role, _time(g.granted_at), g.granted_by] for g in grants], ID_ROLES)
+                         [[g.hsa_id, g.role, _time(g.granted_at), g.granted_by] for g in grants], ID_ROLES,
+                         label="Tilldelade roller")
     return html.Section([
         html.H2("Tilldelade roller", className="h4"),
         html.P(["Alla inloggade med SITHS-kort kan läsa. Roller tilldelas per HSA-id på servern med ",
@@ -112,7 +116,7 @@ def loads_section():
             [[r["file_name"], KIND_LABELS.get(r["kind"], r["kind"]), _time(r["loaded_at"]),
               fmt.fmt_int(r["rows_total"]), fmt.fmt_int(r["accepted"]), fmt.fmt_int(r["rejected"]),
               OUTCOME_LABELS.get(r["outcome"], r["outcome"]), load_message(r)] for r in rows],
-            ID_LOADS, numeric={3, 4, 5},
+            ID_LOADS, numeric={3, 4, 5}, label="Inläsningshistorik",
         )
     return html.Section([html.H2("Inläsningshistorik", className="h4"),
                          html.P(f"De senaste {LOAD_LIMIT} filerna, nyaste först.", className="small"),
@@ -128,7 +132,7 @@ def audit_table(action: str | None, text: str | None):
         [[r.local_time, r.actor or fmt.MISSING, r.actor_name or "", r.action_label, r.subject or "",
           r.path or "", r.params or "", r.format or "", "" if r.status is None else str(r.status), r.detail or ""]
          for r in rows],
-        ID_AUDIT,
+        ID_AUDIT, label="Granskningslogg",
     )
 
 

@@ -118,7 +118,7 @@ def update(file):
         [("Källa", "namn", "text"), ("Data t.o.m.", "datum", "text"), ("Inlästa filer", "filer", "int"),
          ("Godkända rader", "godkanda_rader", "int"), ("Avvisade rader", "avvisade_rader", "int")],
         [{**s, "namn": KIND_LABELS.get(s["source"], s["source"]), "datum": fmt.fmt_date(s["data_date"])}
-         for s in result.sources], "dq-source-rows")
+         for s in result.sources], "dq-source-rows", label="Källorna")
     what = f"i {file}" if file else "i alla filer"
     if result.reasons:
         reasons = charts.simple_table(

@@ -259,7 +259,7 @@ def layout(**query):
         [
             html.Span(f"”<{_suppress_below()}”: ", className="fw-semibold"),
             f"färre än {_suppress_below()} operationer – statistiken visas inte, för att skydda "
-            "patienternas anonymitet och undvika slumpmässiga värden (håll muspekaren över cellen). ",
+            "patienternas anonymitet och undvika slumpmässiga värden. ",
             html.Span("”inaktuell”: ", className="fw-semibold"),
             f"enheten har inga operationer inlästa de senaste {_stale_days()} dagarna före datadatum. ",
             "Dagar avrundas till hela dagar och andelar till hela procent; nedladdningen har "

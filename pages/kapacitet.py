@@ -221,7 +221,7 @@ def _alternatives(result, kva, region, period, k):
     return [head, charts.simple_table(
         [("Enhet", "enhet", "node"), ("Region", "region", "text"), ("Antal operationer", "n", "count"),
          ("Median (dagar)", "median", "days"), ("Avstånd", "avstand_km", "km")], rows, "rk-alt-rows",
-        suppress_below=k)]
+        suppress_below=k, label=f"Enheter i andra regioner med {kva}")]
 
 
 clientside_callback(

@@ -8,6 +8,7 @@
 #   redis-server                 the shared result cache of many app servers (tests/test_redis_cache.py)
 #   curl                         a SITHS client with --cert against the nginx cluster (tests/auth/test_nginx.py)
 #   systemd                      systemd-analyze verify of the units in deploy/ (tests/test_deploy_files.py)
+#   npm                          installs axe-core for the accessibility tests (tests/a11y/package.json)
 #   wrk                          the load benchmark (make bench)
 # Usage: scripts/system-deps.sh [test|run|bench]
 # As root it installs with apt-get; otherwise it uses passwordless sudo when
@@ -24,6 +25,7 @@ if [ "$what" = "test" ] || [ "$what" = "bench" ]; then
   [ -x /usr/bin/redis-server ] || need+=(redis-server)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+  command -v npm >/dev/null 2>&1 || need+=(npm)
 fi
 if [ "$what" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)

@@ -55,9 +55,9 @@ def _page(browser, state, width):
 # (name, address, what to wait for): every page and state the issue names.
 PAGES = [
     ("jamfor", "/?kva=NGB&period=90", "#jf-grid .ag-row"),
-    ("jamfor-undertryckta", "/?kva=NGB&period=30&asa=4", "#jf-count"),
-    ("jamfor-inget-hittat", "/?kva=NGB&period=30&asa=4&prio=A", "#jf-count"),
-    ("jamfor-fel", "/?kva=QQQ&period=90", "#jf-count"),
+    ("jamfor-undertryckta", "/?kva=NGB&period=30&asa=4", "#jf-grid"),
+    ("jamfor-inget-hittat", "/?kva=NGB&period=30&asa=4&prio=A", "#jf-grid"),
+    ("jamfor-fel", "/?kva=QQQ&period=90", "main"),
     ("enhet", "/enhet/{unit}?kva=NGB", ".js-plotly-plot"),
     ("nationellt", "/nationellt", ".js-plotly-plot"),
     ("kapacitet", "/kapacitet", "#rk-group-grid .ag-row"),
