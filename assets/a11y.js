@@ -50,3 +50,94 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+/* The tables (AG Grid) by keyboard, as one composite widget (WAI-ARIA grid
+ * pattern): Tab enters the table and Tab leaves it — AG Grid's own Tab walks
+ * every cell, 24 rows × 9 columns of presses — while the arrow keys move
+ * inside it; Enter on any cell of a row with a unit opens that unit's page
+ * (its name link is not a Tab stop of its own). The grid is described by the
+ * help text with the id GRIDID-help when the page has one.
+ */
+(function () {
+  "use strict";
+  var TABBABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]),' +
+                 ' textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+  function visible(el) {
+    return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) &&
+      window.getComputedStyle(el).visibility !== "hidden";
+  }
+
+  function leave(grid, backwards) {
+    var all = Array.prototype.filter.call(document.querySelectorAll(TABBABLE), function (el) {
+      return el.tabIndex >= 0 && visible(el) && !grid.contains(el);
+    });
+    var target = null;
+    for (var i = 0; i < all.length; i++) {
+      var after = grid.compareDocumentPosition(all[i]) & Node.DOCUMENT_POSITION_FOLLOWING;
+      if (backwards && !after) target = all[i];
+      if (!backwards && after) { target = all[i]; break; }
+    }
+    if (target) target.focus();
+  }
+
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (!t.closest) return;
+    var grid = t.closest(".lb-grid");
+    if (!grid) return;
+    var inBody = t.closest(".ag-cell") || t.closest(".ag-header-cell") || t.closest(".ag-full-width-row");
+    if (!inBody) return;                                   // a filter popup or menu: AG Grid's own keys
+    if (e.key === "Tab" && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      e.stopPropagation();
+      leave(grid, e.shiftKey);
+      return;
+    }
+    if (e.key === "Enter" && t.closest(".ag-cell")) {
+      var row = t.closest(".ag-row");
+      var index = row && row.getAttribute("row-index");
+      var link = index !== null && grid.querySelector('.ag-row[row-index="' + index + '"] a.lb-unit-link');
+      if (link) {
+        e.preventDefault();
+        e.stopPropagation();
+        link.dispatchEvent(new MouseEvent("mousedown", {bubbles: true}));
+        link.click();
+      }
+    }
+  }, true);
+
+  /* Name each grid by its help text (screen readers read it on entering). */
+  function describe() {
+    var grids = document.querySelectorAll(".lb-grid[id]");
+    for (var i = 0; i < grids.length; i++) {
+      var help = document.getElementById(grids[i].id + "-help");
+      var root = grids[i].querySelector('[role="grid"], [role="treegrid"]');
+      if (help && root && root.getAttribute("aria-describedby") !== help.id) root.setAttribute("aria-describedby", help.id);
+    }
+  }
+  var pending = false;
+  function start() {
+    describe();
+    new MutationObserver(function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () { pending = false; describe(); });
+    }).observe(document.body, {childList: true, subtree: true});
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
+
+/* The skip link moves the focus to the view without touching the address:
+ * "#lb-main" in the URL made Dash's page router render the view again, and
+ * the focus was lost in the new one. */
+document.addEventListener("click", function (e) {
+  var link = e.target.closest && e.target.closest(".lb-skip-link");
+  if (!link) return;
+  var main = document.getElementById("lb-main");
+  if (!main) return;
+  e.preventDefault();
+  main.focus();
+  main.scrollIntoView();
+}, true);

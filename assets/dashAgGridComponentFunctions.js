@@ -28,6 +28,8 @@ dagcomponentfuncs.UnitLink = function (props) {
         {
             href: href,
             className: 'lb-unit-link',
+            /* Not a Tab stop of its own: the cell is (Enter opens the unit, assets/a11y.js). */
+            tabIndex: -1,
             onMouseDown: refresh,
             onFocus: refresh,
             onClick: function (event) {
@@ -50,7 +52,7 @@ dagcomponentfuncs.UnitLink = function (props) {
     }
     /* A current capacity notice of the unit for the group (Kapacitetsannonser). */
     if (props.data.annons) {
-        parts.push(' ', React.createElement('a', {className: 'lb-notice-badge', href: '/annonser?kva=' +
+        parts.push(' ', React.createElement('a', {className: 'lb-notice-badge', tabIndex: -1, href: '/annonser?kva=' +
                                                   encodeURIComponent((props.data.href.split('kva=')[1] || '')),
                                                   title: props.data.annons_tip || ''}, props.data.annons));
     }

@@ -8,6 +8,7 @@ deficiencies. Suppressed values are gaps with a Swedish hover, never numbers.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
@@ -210,7 +211,7 @@ def region_tiles(regions: Sequence[dict], measure: str, link_params: dict, suppr
         colour = tile_colour(value, lo, hi, share)
         dark = white_text_on(colour)
         tiles.append(dcc.Link(
-            [html.Span(name, className="lb-tile-name"), html.Span(text, className="lb-tile-value")],
+            [html.Span(soft_hyphenate(name), className="lb-tile-name"), html.Span(text, className="lb-tile-value")],
             href="/kapacitet?" + urlencode({"region": kod, **link_params}),
             className="lb-tile" + (" lb-tile-dark" if dark else ""),
             style={"gridColumn": col + 1, "gridRow": row + 1, "backgroundColor": colour},
@@ -235,6 +236,17 @@ def cell_text(value, kind: str, suppress_below: int = 5) -> str:
     return fmt.MISSING if value in (None, "") else str(value)
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?")
+#: Where a long region name may break on a narrow tile (a soft hyphen), never inside another part.
+_COMPOUND_PARTS = re.compile(r"^(Väster|Öster|Söder|Norr|Väst|Gävle|Jämt|Krono|Upp)(?=[a-zåäö]{4,})")
+
+
+def soft_hyphenate(name: str) -> str:
+    """'Västernorrland' -> 'Väster\u00adnorrland': a tile 85 px wide breaks the
+    name between its parts ('Väster-/norrland'), not at its last letter."""
+    return " ".join(_COMPOUND_PARTS.sub(lambda m: m.group(1) + "\u00ad", word) for word in name.split(" "))
+
+
 def scroll_region(table, label: str | None):
     """A table that may scroll sideways on a narrow screen, reachable by keyboard
     (a focusable, named region: WCAG 2.1.1, axe scrollable-region-focusable)."""
@@ -256,8 +268,10 @@ def simple_table(columns: Sequence[tuple[str, str, str]], rows: Sequence[dict], 
             if kind == "node":
                 cells.append(html.Td(value))
             else:
-                cells.append(html.Td(cell_text(value, kind, suppress_below),
-                                     className="text-end" if kind != "text" else None))
+                text = cell_text(value, kind, suppress_below)
+                nowrap = kind == "text" and isinstance(text, str) and _ISO_DATE.fullmatch(text)
+                cells.append(html.Td(text, className="text-end" if kind != "text" else
+                                     ("text-nowrap" if nowrap else None)))
         body.append(html.Tr(cells, className=row_class(r) if row_class else None))
     children = ([html.Caption(caption)] if caption else []) + [head, html.Tbody(body)]
     return scroll_region(html.Table(children, className="table table-sm lb-table", id=id_), label or caption)

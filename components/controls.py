@@ -96,3 +96,13 @@ def no_data_main(title: str, text: str):
     from dash import html
 
     return html.Main([html.H1(title, className="h3"), dbc.Alert(text, color="warning")])
+
+
+def grid_help(grid_id: str, opens: str | None = "enheten"):
+    """The keyboard help of a table (AG Grid), shown under it and read by screen
+    readers on entering it (assets/a11y.js sets aria-describedby to this id)."""
+    from dash import html
+
+    what = f", Enter öppnar {opens}" if opens else ""
+    return html.P(f"Med tangentbordet: Tab går in i och ut ur tabellen, piltangenterna flyttar mellan "
+                  f"cellerna{what}.", id=f"{grid_id}-help", className="lb-legend lb-grid-help mb-1")

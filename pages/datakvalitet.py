@@ -66,7 +66,7 @@ def layout(**query):
     ])
 
 
-def load_grid(loads) -> "dag.AgGrid":
+def load_grid(loads) -> tuple:
     """The load history as one AG Grid (sortable, filterable): a hundred files
     without a hundred rows of components to build and send."""
     import dash_ag_grid as dag
@@ -94,7 +94,8 @@ def load_grid(loads) -> "dag.AgGrid":
                       defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True,
                                      "autoHeaderHeight": True},
                       dashGridOptions={"localeText": grid_columns.grid_locale(), "animateRows": False},
-                      className="ag-theme-quartz lb-grid", style={"width": "100%", "height": "460px"})
+                      className="ag-theme-quartz lb-grid", style={"width": "100%", "height": "460px"}), \
+        ctl.grid_help("dq-load-grid", None)
 
 
 def _location(r: dict) -> str:
@@ -134,7 +135,7 @@ def update(file):
         reasons, rows = html.P(f"Inga avvisade rader {what}.", className="mb-0"), None
     download = "/api/v1/quality?" + urlencode({**({"fil": file} if file else {}), "limit": 1000, "format": "csv"})
     loads = [html.P(f"De senaste {len(result.loads)} filerna, nyaste först; sortera och filtrera i kolumnerna.",
-                    className="lb-source"), load_grid(result.loads)]
+                    className="lb-source"), *load_grid(result.loads)]
     stale = (charts.simple_table(
         [("Enhet", "enhet", "node"), ("Källa", "kalla", "text"), ("Senaste operation", "senaste_operation", "text")],
         [{**u, "enhet": dcc.Link(u["namn"], href=f"/enhet/{u['id']}"), "kalla": source_label(u["source"])}

@@ -122,11 +122,12 @@ def group_grid(result, region, period, k):
                      "comparator": {"function": "lbDecisionOrder"}, "filter": "agNumberColumnFilter"})
     defs.append({"field": "trend", "headerName": "Kön", "flex": 1, "minWidth": 120,
                  "cellClassRules": {"lb-growing": {"function": "params.value == 'växer'"}}})
-    return dag.AgGrid(
+    return html.Div([dag.AgGrid(
         id="rk-group-grid", rowData=rows, columnDefs=defs, getRowId="params.data.id",
         defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions={"localeText": grid_columns.grid_locale(), "animateRows": False},
-        className="ag-theme-quartz lb-grid", style={"width": "100%", "height": f"{min(460, 60 + 42 * len(rows))}px"})
+        className="ag-theme-quartz lb-grid", style={"width": "100%", "height": f"{min(460, 60 + 42 * len(rows))}px"}),
+        ctl.grid_help("rk-group-grid", "gruppen i Jämför enheter")])
 
 
 @callback(
