@@ -47,10 +47,15 @@ GRAPH_CONFIG = {
 
 
 def graph(id_, figure: dict, **kwargs):
-    """The one way a page draws a figure: dcc.Graph with GRAPH_CONFIG."""
-    from dash import dcc
+    """The one way a page draws a figure: dcc.Graph with GRAPH_CONFIG, in a
+    <figure> whose caption assets/figure-text.js fills with the chart's text
+    alternative (a one-sentence summary, a live region, and its numbers as a
+    table) from the figure Plotly drew."""
+    from dash import dcc, html
 
-    return dcc.Graph(id=id_, figure=figure, config=GRAPH_CONFIG, **kwargs)
+    return html.Figure([dcc.Graph(id=id_, figure=figure, config=GRAPH_CONFIG, **kwargs),
+                        html.Figcaption(className="lb-fig-text", **{"data-for": id_})],
+                       className="lb-figure mb-0")
 
 
 def base_layout(title: str | None = None, height: int = 380) -> dict:
@@ -64,8 +69,9 @@ def base_layout(title: str | None = None, height: int = 380) -> dict:
         margin=dict(l=56, r=56, t=56 if title else 24, b=48),
         hovermode="x unified",
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
-        xaxis=dict(showgrid=False, linecolor="#adb5bd", ticks="outside"),
-        yaxis=dict(gridcolor="#e9ecef", zeroline=False, rangemode="tozero"),
+        # automargin: axis labels are never clipped, also on a 390 px phone
+        xaxis=dict(showgrid=False, linecolor="#adb5bd", ticks="outside", automargin=True),
+        yaxis=dict(gridcolor="#e9ecef", zeroline=False, rangemode="tozero", automargin=True),
     )
     if title:
         layout["title"] = dict(text=title, x=0, xanchor="left", font=dict(size=16))

@@ -497,7 +497,10 @@ def test_every_figure_is_drawn_through_the_one_offline_config():
     own = [str(p.relative_to(root)) for folder in ("pages", "components") for p in (root / folder).rglob("*.py")
            if re.search(r"dcc\.Graph\(", p.read_text(encoding="utf-8")) and p.name != "figures.py"]
     assert own == []
-    config = figures.graph("x", figures.empty_figure("")).config
+    drawn = figures.graph("x", figures.empty_figure(""))
+    graph, caption = drawn.children                            # the chart and its text alternative's place
+    assert caption.className == "lb-fig-text" and getattr(caption, "data-for") == "x"
+    config = graph.config
     assert config["modeBarButtons"] == [["toImage"]] and config["displaylogo"] is False
     assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False
     assert config["plotlyServerURL"] == "" and config["locale"] == "sv"

@@ -6,6 +6,8 @@ The person is an admin who may also post notices for a unit, so the Admin page
 and the notice forms are checked as their users see them."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.a11y import screenshot, violations
@@ -106,5 +108,44 @@ def test_the_login_page_has_no_axe_violations(browser, live_server, width):
         screenshot(page, "inloggning-fel")
         found = violations(page)
         assert found == [], "\n".join(found)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("address", ["/enhet/{unit}?kva=NGB", "/nationellt", "/kapacitet"])
+def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_state, live_server, address):
+    """The text alternative is made from the drawn figure: one sentence, and a
+    table with a row per x value and a column per series, in Swedish numbers."""
+    context, page = _page(browser, a11y_state["state"], "dator")
+    try:
+        page.goto(live_server + address.format(unit=a11y_state["unit"]))
+        page.locator(".js-plotly-plot").first.wait_for()
+        page.recorder.dash_idle()
+        page.wait_for_function("() => [...document.querySelectorAll('figure.lb-figure')].every("
+                               "f => f.querySelector('.lb-fig-summary'))")
+        charts = page.evaluate("""() => [...document.querySelectorAll('figure.lb-figure')].map(f => {
+            const gd = f.querySelector('.js-plotly-plot');
+            const traces = (gd.data || []).filter(t => (t.x && t.x.length) || (t.y && t.y.length));
+            const table = f.querySelector('.lb-fig-table table');
+            return {summary: f.querySelector('.lb-fig-summary').textContent,
+                    live: f.querySelector('.lb-fig-summary').getAttribute('aria-live'),
+                    traces: traces.length,
+                    points: traces.length ? new Set(traces.flatMap(t => [...(t.orientation === 'h' ? t.y : t.x)]
+                                                    .map(String))).size : 0,
+                    rows: table ? table.tBodies[0].rows.length : 0,
+                    cols: table ? table.tHead.rows[0].cells.length - 1 : 0,
+                    cells: table ? [...table.querySelectorAll('td')].map(td => td.textContent) : []};
+        })""")
+        assert charts, "the page has charts"
+        for chart in charts:
+            assert chart["summary"].endswith(".") and len(chart["summary"]) > 20, chart["summary"]
+            assert chart["live"] == "polite"
+            if chart["traces"]:
+                assert chart["rows"] == chart["points"] and chart["cols"] >= 1, chart
+                for cell in chart["cells"]:
+                    assert cell == "–" or re.fullmatch(r"-?\d{1,3}( \d{3})*(,\d)?", cell.replace("\u00a0", " ")), cell
+        found = violations(page)
+        assert found == [], "\n".join(found)
+        page.recorder.assert_clean()
     finally:
         context.close()
