@@ -90,7 +90,8 @@
         return el("td", {"class": "text-end"}, [text(i >= 0 ? s.vals[i] : null)]);
       })));
     });
-    return el("table", {"class": "table table-sm lb-table"}, [el("thead", {}, [head]), el("tbody", {}, rows)]);
+    var note = el("caption", {}, ["”–”: inget värde visas – för få operationer för att visas, eller inga data för den punkten."]);
+    return el("table", {"class": "table table-sm lb-table"}, [note, el("thead", {}, [head]), el("tbody", {}, rows)]);
   }
 
   function render(gd) {

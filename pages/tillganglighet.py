@@ -43,7 +43,8 @@ av de brister som beskrivs under *Innehåll som inte är tillgängligt*.
   kapacitetsannons – körs med enbart tangentbordet i ett automatiskt test.
 - **Kontrast och färg.** Texter och knappar har minst kontrasten 4,5:1.
   Diagrammens färger går att skilja åt även vid nedsatt färgseende
-  (blått, orange och grått) och linjerna skiljs också åt med streckning;
+  (blått, orange och grått) och linjerna skiljs också åt med streckning
+  eller markörer;
   varje diagram har en sammanfattning i en mening och sina siffror i en
   tabell bredvid.
 

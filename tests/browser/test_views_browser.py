@@ -120,7 +120,7 @@ def test_search_filter_sort_open_unit_and_come_back(page):
     assert urlparse(page.url).path == f"/enhet/{first['id']}" and query(page)["kva"] == "NGB"
     page.locator("h1", has_text=first["namn"]).wait_for()
     page.locator("#eh-trend .js-plotly-plot").wait_for()
-    page.get_by_text("Väntetid per månad, senaste 18 månaderna").wait_for()
+    page.get_by_role("heading", name="Väntetid per månad, senaste 18 månaderna").wait_for()
     assert "Källa: SPOR" in page.locator("#eh-trend-source").inner_text()
 
     # Back through the URL: the same view, state restored from the query string.
