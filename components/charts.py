@@ -145,7 +145,7 @@ def queue_series_figure(months: Sequence[dict], suppress_below: int = 5) -> dict
     layout["barmode"] = "group"
     layout["yaxis"] = dict(layout["yaxis"], title=dict(text="Nya och genomförda per månad"))
     layout["yaxis2"] = dict(overlaying="y", side="right", rangemode="tozero", showgrid=False, tickformat=",d",
-                            title=dict(text="Väntande vid månadens slut"))
+                            title=dict(text="Väntande vid månadens slut"), automargin=True)
     layout["yaxis"]["tickformat"] = ",d"
     layout["xaxis"] = dict(layout["xaxis"], tickformat="%b %Y", hoverformat="%B %Y")
     return {"data": data, "layout": layout}

@@ -225,9 +225,9 @@ def trend_figure(
     # Round ticks (0, 50, 100 … days; 0, 250, 500 … operations) on shared grid lines.
     wait_axis, n_axis = aligned_axes(max_wait, max_n)
     layout["yaxis"] = dict(title=dict(text="Antal operationer"), side="right", showgrid=False,
-                           zeroline=False, tickformat=",d", **n_axis)
+                           zeroline=False, tickformat=",d", automargin=True, **n_axis)
     layout["yaxis2"] = dict(title=dict(text="Väntetid (dagar)"), overlaying="y", side="left",
-                            gridcolor="#e9ecef", zeroline=False, tickformat=",d", **wait_axis)
+                            gridcolor="#e9ecef", zeroline=False, tickformat=",d", automargin=True, **wait_axis)
     layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
     layout["barmode"] = "overlay"
     mark_partial_month(layout, unit_records, data_date)
@@ -246,7 +246,9 @@ def mark_partial_month(layout: dict, records, data_date) -> None:
         type="rect", xref="x", yref="paper", x0=start, x1=str(data_date), y0=0, y1=1,
         fillcolor="#f1f3f5", opacity=0.6, line=dict(width=0), layer="below"))
     layout.setdefault("annotations", []).append(dict(
-        x=start, xref="x", y=1.0, yref="paper", yanchor="bottom", showarrow=False, xanchor="left",
+        # anchored at its right end, inside the data: a label running right of the last month
+        # made Plotly widen the time axis by years on a narrow screen
+        x=str(data_date), xref="x", y=1.0, yref="paper", yanchor="bottom", showarrow=False, xanchor="right",
         text=f"t.o.m. {data_date}", font=dict(size=11, color="#495057")))
 
 

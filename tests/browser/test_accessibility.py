@@ -85,6 +85,9 @@ def test_every_page_has_no_axe_violations(browser, a11y_state, live_server, name
         screenshot(page, name)
         found = violations(page)
         assert found == [], "\n".join(found)
+        # Nothing wider than the screen: the page never scrolls sideways (a table scrolls inside itself).
+        wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 1, f"sidan är {wide} px bredare än skärmen"
         page.recorder.assert_clean()
     finally:
         context.close()
@@ -112,11 +115,14 @@ def test_the_login_page_has_no_axe_violations(browser, live_server, width):
         context.close()
 
 
+@pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("address", ["/enhet/{unit}?kva=NGB", "/nationellt", "/kapacitet"])
-def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_state, live_server, address):
+def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_state, live_server, address, width):
     """The text alternative is made from the drawn figure: one sentence, and a
-    table with a row per x value and a column per series, in Swedish numbers."""
-    context, page = _page(browser, a11y_state["state"], "dator")
+    table with a row per x value and a column per series, in Swedish numbers.
+    A time axis ends within a quarter of its last month at either width (a
+    label once stretched it by years on a phone)."""
+    context, page = _page(browser, a11y_state["state"], width)
     try:
         page.goto(live_server + address.format(unit=a11y_state["unit"]))
         page.locator(".js-plotly-plot").first.wait_for()
@@ -132,6 +138,9 @@ def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_stat
                     traces: traces.length,
                     points: traces.length ? new Set(traces.flatMap(t => [...(t.orientation === 'h' ? t.y : t.x)]
                                                     .map(String))).size : 0,
+                    overshoot: (gd._fullLayout.xaxis.type === 'date' && traces.length) ?
+                        (new Date(gd._fullLayout.xaxis.range[1]) - new Date(traces.flatMap(t => [...t.x])
+                            .map(x => new Date(x)).reduce((a, b) => a > b ? a : b))) / 864e5 : 0,
                     rows: table ? table.tBodies[0].rows.length : 0,
                     cols: table ? table.tHead.rows[0].cells.length - 1 : 0,
                     cells: table ? [...table.querySelectorAll('td')].map(td => td.textContent) : []};
@@ -140,6 +149,7 @@ def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_stat
         for chart in charts:
             assert chart["summary"].endswith(".") and len(chart["summary"]) > 20, chart["summary"]
             assert chart["live"] == "polite"
+            assert chart["overshoot"] < 92, chart
             if chart["traces"]:
                 assert chart["rows"] == chart["points"] and chart["cols"] >= 1, chart
                 for cell in chart["cells"]:
