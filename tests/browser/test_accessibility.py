@@ -159,3 +159,55 @@ def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_stat
         page.recorder.assert_clean()
     finally:
         context.close()
+
+
+def test_a_notice_is_posted_and_withdrawn_by_keyboard_alone(browser, a11y_state, live_server, browser_data_dir):
+    """Kapacitetsannonser's form by keyboard (issue 16, part 2): every field is
+    reached with Tab in reading order, the group chosen by typing, the notice
+    published with Enter, and the result announced (role=status)."""
+    from app import create_app
+    from auth import notices
+    from tests.conftest import make_settings
+
+    context, page = _page(browser, a11y_state["state"], "dator")
+    db = create_app(make_settings(browser_data_dir)).extensions["auth_db"]
+    try:
+        page.goto(live_server + "/annonser")
+        page.locator("#an-ny").wait_for()
+        page.recorder.dash_idle()
+        focused = "() => document.activeElement.id"
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            if page.evaluate(focused) == "an-ny-kva":
+                break
+        assert page.evaluate(focused) == "an-ny-kva"
+        page.keyboard.type("NGB")
+        page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(r"^NGB ")).first.wait_for()
+        option = "() => (document.activeElement.closest('[role=option]') || {}).innerText || ''"
+        for _ in range(20):
+            page.keyboard.press("ArrowDown")
+            page.wait_for_timeout(60)
+            if page.evaluate(option).startswith("NGB "):
+                break
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        order = []
+        for _ in range(20):
+            page.keyboard.press("Tab")
+            order.append(page.evaluate(focused))
+            if order[-1] == "an-ny-kontakt":
+                break
+        assert "an-ny-antal" in order and order.index("an-ny-antal") < order.index("an-ny-kontakt"), order
+        page.keyboard.type("planering.ortopedi@region.se")
+        page.keyboard.press("Tab")
+        assert page.evaluate(focused) == "an-publicera"
+        page.keyboard.press("Enter")
+        page.locator("#an-meddelande .alert-success").wait_for()
+        assert page.locator("#an-meddelande").get_attribute("role") == "status"
+        mine = notices.current(db, enhet=a11y_state["unit"])
+        assert [n["kva"] for n in mine] == [["NGB"]]
+        page.recorder.assert_clean()
+    finally:
+        for n in notices.current(db, enhet=a11y_state["unit"]):
+            notices.withdraw(db, n["id"], by="test")
+        context.close()
