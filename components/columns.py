@@ -52,6 +52,14 @@ def screen_columns(columns: Sequence[Column]) -> list[Column]:
     return [c for c in columns if c.screen]
 
 
+def header_min_width(title: str, floor: int = 100) -> int:
+    """A column's least width (px) at which its title's longest word fits
+    whole beside the filter button and the sort arrow: a title wraps between
+    words (``wrapHeaderText``) but is never cut ("Vänta…", "Genomför…")."""
+    longest = max((len(word) for word in title.split()), default=0)
+    return max(floor, 64 + 8 * longest)
+
+
 def column_defs(columns: Sequence[Column], sort: str | None = None, level: str = "unit") -> list[dict]:
     """AG Grid columnDefs of the columns shown on screen; ``sort`` ("median"
     or "-median") marks the initial sort."""
@@ -67,10 +75,10 @@ def column_defs(columns: Sequence[Column], sort: str | None = None, level: str =
             d["valueFormatter"] = {"function": f"params.data.{col.key}_txt"}
             # empty and suppressed cells last in both directions, inaktuella units after current ones
             d["comparator"] = {"function": "lbDecisionOrder"}
-            d["minWidth"] = 110
+            d["minWidth"] = header_min_width(col.header, 110)
         else:
             d.update(_TEXT_FILTER)
-            d["minWidth"] = 120
+            d["minWidth"] = header_min_width(col.header, 120)
         if col.key == "namn" and level == "unit":
             d["cellRenderer"] = "UnitLink"
             d["minWidth"] = 220

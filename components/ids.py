@@ -2,6 +2,8 @@
 
 # shell
 HEADER = "lb-header"
+NAV = "lb-nav"
+NAV_TOGGLE = "lb-nav-toggle"
 DATA_DATES = "lb-data-dates"
 DEMO_BADGE = "lb-demo"
 USER_NAME = "lb-user-name"

@@ -117,9 +117,14 @@ def header(meta: dict | None, *, is_admin: bool = False, user_name: str | None =
                              html.Span(f" – {PRODUCT_SUBTITLE}", className="d-none d-md-inline")],
                             href="/", className="navbar-brand text-white text-decoration-none me-4",
                         ),
-                        dbc.Nav(links, navbar=True, className="flex-row"),
+                        # On a phone the navigation folds behind "Meny" (assets/menu.js): seven links
+                        # took three lines of the screen above every view.
+                        html.Button("Meny", id=ids.NAV_TOGGLE, type="button", className="btn btn-sm lb-nav-toggle",
+                                    **{"aria-expanded": "false", "aria-controls": ids.NAV}),
+                        html.Div(dbc.Nav(links, navbar=True, className="flex-row flex-wrap"),
+                                 id=ids.NAV, className="lb-nav-panel"),
                     ],
-                    className="d-flex align-items-center flex-wrap",
+                    className="d-flex align-items-center flex-wrap lb-brandbar",
                 ),
                 html.Div(right, className="d-flex align-items-center flex-wrap"),
             ],

@@ -79,12 +79,14 @@ def load_grid(loads) -> tuple:
              "avvisade_txt": fmt.fmt_int(r["avvisade"]), "utfall": quality.OUTCOMES.get(r["utfall"], r["utfall"]),
              "meddelande": r["meddelande"] or ""} for i, r in enumerate(loads)]
     text = {"filter": "agTextColumnFilter", "flex": 1, "minWidth": 120}
-    number = {"type": "rightAligned", "filter": "agNumberColumnFilter", "flex": 1, "minWidth": 100}
+    number = {"type": "rightAligned", "filter": "agNumberColumnFilter", "flex": 1}
     defs = [{"field": "fil", "headerName": "Fil", **text, "minWidth": 180},
             {"field": "typ", "headerName": "Typ", **text}, {"field": "tid", "headerName": "Inläst", **text},
             {"field": "godkanda", "headerName": "Godkända", **number,
+             "minWidth": grid_columns.header_min_width("Godkända"),
              "valueFormatter": {"function": "params.data.godkanda_txt"}},
             {"field": "avvisade", "headerName": "Avvisade", **number,
+             "minWidth": grid_columns.header_min_width("Avvisade"),
              "valueFormatter": {"function": "params.data.avvisade_txt"}},
             {"field": "utfall", "headerName": "Utfall", **text,
              "cellClassRules": {"lb-growing": {"function": "params.value == 'avvisad'"}}},

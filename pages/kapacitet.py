@@ -117,7 +117,8 @@ def group_grid(result, region, period, k):
     defs = [{"field": "grupp", "headerName": "KVÅ-grupp", "cellRenderer": "UnitLink", "flex": 3, "minWidth": 220,
              "wrapText": True, "autoHeight": True, "filter": "agTextColumnFilter"}]
     for header, key, _ in GROUP_COLUMNS:
-        defs.append({"field": key, "headerName": header, "type": "rightAligned", "flex": 1, "minWidth": 100,
+        defs.append({"field": key, "headerName": header, "type": "rightAligned", "flex": 1,
+                     "minWidth": grid_columns.header_min_width(header),
                      "valueFormatter": {"function": f"params.data.{key}_txt"},
                      "comparator": {"function": "lbDecisionOrder"}, "filter": "agNumberColumnFilter"})
     defs.append({"field": "trend", "headerName": "Kön", "flex": 1, "minWidth": 120,

@@ -41,6 +41,9 @@ av de brister som beskrivs under *Innehåll som inte är tillgängligt*.
 - **Med tangentbordet.** Huvudflödet – söka åtgärd, välja förslag, filtrera,
   gå igenom tabellen, öppna en enhet, ladda ner, kopiera länk och lägga in en
   kapacitetsannons – körs med enbart tangentbordet i ett automatiskt test.
+- **I en mobils bredd.** Ingen sida är bredare än skärmen, ingen
+  kolumnrubrik kortas av, tabellernas namnkolumn står kvar när man sveper i
+  sidled och sidornas meny fälls ut med knappen *Meny*.
 - **Kontrast och färg.** Texter och knappar har minst kontrasten 4,5:1.
   Diagrammens färger går att skilja åt även vid nedsatt färgseende
   (blått, orange och grått) och linjerna skiljs också åt med streckning

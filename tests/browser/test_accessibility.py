@@ -88,6 +88,10 @@ def test_every_page_has_no_axe_violations(browser, a11y_state, live_server, name
         # Nothing wider than the screen: the page never scrolls sideways (a table scrolls inside itself).
         wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert wide <= 1, f"sidan är {wide} px bredare än skärmen"
+        # No table's column title is cut short ("Vänta…"): a title is read whole or wraps.
+        cut = page.evaluate("""() => [...document.querySelectorAll('.lb-grid .ag-header-cell-text')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+        assert cut == [], f"avkortade kolumnrubriker: {cut}"
         page.recorder.assert_clean()
     finally:
         context.close()

@@ -123,6 +123,56 @@ def test_on_a_phone_the_key_columns_come_first_with_the_name_pinned(browser, log
         context.close()
 
 
+def test_on_a_phone_the_navigation_folds_behind_meny_and_opens_by_keyboard(browser, login_state, live_server):
+    context = browser.new_context(storage_state=login_state, locale="sv-SE", viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/om")
+        toggle = page.locator("#lb-nav-toggle")
+        toggle.wait_for()
+        link = page.locator("#lb-nav").get_by_role("link", name="Regional kapacitet")
+        assert toggle.get_attribute("aria-expanded") == "false" and not link.is_visible()
+        assert not page.locator("#lb-logout").is_visible()
+        # The header is short: brand, "Meny" and the data dates, no more than a fifth of the screen.
+        assert page.locator("#lb-header").bounding_box()["height"] < 844 / 5
+        # By keyboard: the skip link, the product's name, then "Meny"; Enter opens it and the links follow it.
+        assert _tab_until(page, lambda f: f["id"] == "lb-nav-toggle", limit=3) == 3
+        page.keyboard.press("Enter")
+        assert toggle.get_attribute("aria-expanded") == "true" and link.is_visible()
+        assert page.locator("#lb-logout").is_visible()
+        page.keyboard.press("Tab")
+        assert _focused(page)["text"] == "Jämför enheter"
+        # Escape closes it and gives the focus back to the button.
+        page.keyboard.press("Escape")
+        assert toggle.get_attribute("aria-expanded") == "false" and not link.is_visible()
+        assert _focused(page)["id"] == "lb-nav-toggle"
+        # Choosing a page closes the menu.
+        page.keyboard.press("Enter")
+        link.click()
+        page.wait_for_url("**/kapacitet*")
+        assert toggle.get_attribute("aria-expanded") == "false" and not link.is_visible()
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+        # Regional kapacitet's table on the phone: the group pinned, and no column title cut short ("Vänta…").
+        page.wait_for_function("() => document.querySelector('#rk-group-grid .ag-pinned-left-header .ag-header-cell')")
+        cut = page.evaluate("""() => [...document.querySelectorAll('#rk-group-grid .ag-header-cell-text')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+        assert cut == [], cut
+        screenshot(page, "meny-stangd")
+        page.keyboard.press("Escape")
+        toggle.click()
+        screenshot(page, "meny-oppen")
+    finally:
+        context.close()
+
+
+def test_on_a_laptop_the_navigation_is_always_shown_and_there_is_no_menu_button(page):
+    page.goto(page.base_url + "/om")
+    page.locator("#lb-nav").get_by_role("link", name="Regional kapacitet").wait_for()
+    assert not page.locator("#lb-nav-toggle").is_visible()
+    assert page.locator("#lb-logout").is_visible()
+
+
 def test_the_printout_has_the_view_its_filters_source_and_data_date_without_the_controls(page):
     page.goto(page.base_url + "/?kva=NGB&period=90")
     page.locator("#jf-grid .ag-row").first.wait_for()
