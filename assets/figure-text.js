@@ -17,10 +17,10 @@
     var month = /^(\d{4}-\d{2})-01( 00:00(:00)?)?$/.exec(String(v));   // the charts' x values are months
     return month ? month[1] : String(v);
   }
+  // Text of a label Plotly renders as markup ("<br>", "&lt;"), parsed inertly (no script, no image load).
   function plain(html) {
-    var d = document.createElement("div");
-    d.innerHTML = String(html || "");
-    return (d.textContent || "").replace(/\s+/g, " ").trim();
+    var doc = new DOMParser().parseFromString(String(html || "").replace(/<br\s*\/?>/gi, " "), "text/html");
+    return (doc.body.textContent || "").replace(/\s+/g, " ").trim();
   }
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
@@ -40,16 +40,29 @@
       return t.visible !== false && t.showlegend !== false || (t.name && t.visible !== false);
     }).filter(function (t) { return (t.x && t.x.length) || (t.y && t.y.length); }).map(function (t) {
       var horizontal = t.orientation === "h";
-      var cats = Array.prototype.slice.call((horizontal ? t.y : t.x) || []);
+      var valueAxis = horizontal ? "xaxis" : "yaxis";
+      var cats = Array.prototype.slice.call((horizontal ? t.y : t.x) || []).map(function (c) {
+        return typeof c === "string" ? plain(c) : c;
+      });
       var vals = Array.prototype.slice.call((horizontal ? t.x : t.y) || []);
-      return {name: plain(t.name) || axisTitle(gd, horizontal ? "xaxis" : "yaxis") || "Värde", cats: cats, vals: vals};
+      var unit = String((gd.layout && gd.layout[valueAxis] && gd.layout[valueAxis].ticksuffix) || "").trim();
+      return {name: plain(t.name) || axisTitle(gd, valueAxis) || (unit === "%" ? "Andel" : "Värde"),
+              unit: unit, cats: cats, vals: vals};
     });
   }
 
   function title(gd, caption) {
     var t = gd.layout && gd.layout.title && (gd.layout.title.text || gd.layout.title);
     if (typeof t === "string" && t) return plain(t);
+    // The nearest heading before the chart in its card ("ASA-klass" under "Patientmix för gruppen").
     var card = caption.closest(".lb-card");
+    for (var n = caption.closest("figure"); n && n !== card; n = n.parentElement) {
+      for (var p = n.previousElementSibling; p; p = p.previousElementSibling) {
+        if (/^H[1-6]$/.test(p.tagName)) return plain(p.textContent);
+        var inner = p.querySelectorAll("h1, h2, h3, h4, h5, h6");
+        if (inner.length) return plain(inner[inner.length - 1].textContent);
+      }
+    }
     var h = card && card.querySelector("h2, h3");
     return h ? plain(h.textContent) : "Diagrammet";
   }
@@ -61,6 +74,23 @@
       return name + ": " + (notes.join(" ") || "inga värden att visa") + ".";
     }
     var cats = all[0].cats;
+    var overTime = cats.length > 0 && cats.every(function (c) { return /^\d{4}-\d{2}/.test(String(c)); });
+    if (!overTime) {
+      // Categories (a mix, the regions): the highest and the lowest, no "latest".
+      var bits = all.slice(0, 4).map(function (s) {
+        var hi = -1, lo = -1;
+        s.vals.forEach(function (v, i) {
+          if (v === null || v === undefined) return;
+          if (hi < 0 || v > s.vals[hi]) hi = i;
+          if (lo < 0 || v < s.vals[lo]) lo = i;
+        });
+        if (hi < 0) return s.name + ": inga visade värden";
+        var val = function (i) { return text(s.vals[i]) + (s.unit ? " " + s.unit : ""); };
+        return (all.length > 1 ? s.name + ": " : "") + "högst " + text(s.cats[hi]) + " (" + val(hi) + "), lägst " +
+          text(s.cats[lo]) + " (" + val(lo) + ")";
+      });
+      return name + " (" + cats.length + " kategorier): " + bits.join("; ") + ".";
+    }
     var parts = all.slice(0, 4).map(function (s) {
       var last = -1;
       for (var i = s.vals.length - 1; i >= 0; i--) { if (s.vals[i] !== null && s.vals[i] !== undefined) { last = i; break; } }
@@ -82,10 +112,10 @@
     var cats = [];
     all.forEach(function (s) { s.cats.forEach(function (c) { if (cats.indexOf(c) < 0) cats.push(c); }); });
     var head = el("tr", {}, [el("th", {scope: "col"}, [""])].concat(all.map(function (s) {
-      return el("th", {scope: "col", "class": "text-end"}, [s.name]);
+      return el("th", {scope: "col", "class": "text-end"}, [s.name + (s.unit ? " (" + s.unit + ")" : "")]);
     })));
     var rows = cats.map(function (c) {
-      return el("tr", {}, [el("th", {scope: "row", "class": "lb-nowrap"}, [text(c)])].concat(all.map(function (s) {
+      return el("tr", {}, [el("th", {scope: "row", "class": /^\d{4}-\d{2}/.test(String(c)) ? "lb-nowrap" : ""}, [text(c)])].concat(all.map(function (s) {
         var i = s.cats.indexOf(c);
         return el("td", {"class": "text-end"}, [text(i >= 0 ? s.vals[i] : null)]);
       })));

@@ -28,6 +28,8 @@ FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"
 
 #: Bar labels longer than this are shortened on the axis (the hover has them in full).
 LABEL_LIMIT = 34
+#: characters per line of a bar's axis label (wrap_label)
+LABEL_WIDTH = 22
 
 #: Every figure's config (use :func:`graph`). The mode bar holds one button,
 #: "Ladda ner diagram som PNG" (Plotly's Swedish locale): nothing in it may
@@ -264,6 +266,22 @@ def short_label(label: str, limit: int = LABEL_LIMIT) -> str:
     return cut.rstrip(" ,(–-") + "…"
 
 
+def wrap_label(label: str, width: int = LABEL_WIDTH, lines: int = 2) -> str:
+    """A bar's axis label on at most ``lines`` lines of about ``width``
+    characters, broken between words (Plotly's "<br>"), the rest cut with
+    "…": on a 390 px phone a one-line label of 34 characters was clipped at
+    the chart's left edge ("NDG Steloperation…" read "NDG" with no "N")."""
+    rows: list[str] = []
+    for word in str(label).split():
+        if rows and len(rows[-1]) + 1 + len(word) <= width:
+            rows[-1] += " " + word
+        else:
+            rows.append(word)
+    if len(rows) > lines:
+        rows = rows[: lines - 1] + [short_label(" ".join(rows[lines - 1:]), width)]
+    return "<br>".join(rows)
+
+
 def share_bar_figure(labels: list[str], counts: list, shares: list, *, title: str | None = None,
                      suppress_below: int = 5, height: int | None = None) -> dict:
     """Horizontal bars of shares (a mix: KVÅ groups, ASA classes, priorities, anaesthesia).
@@ -289,22 +307,24 @@ def share_bar_figure(labels: list[str], counts: list, shares: list, *, title: st
         if h else f"{label}: {fmt.fmt_share(s)} ({fmt.fmt_int(c)} operationer)"
         for label, s, c, h in zip(labels, shares, counts, hidden)
     ]
-    short = [short_label(label) for label in labels]
+    # The data keep the whole label (the hover, the chart's table); the axis shows it on two short lines.
+    ticks = [wrap_label(label) for label in labels]
     # Bars in percent (0-100) so that the axis reads "50 %" (Swedish: a space
     # before the sign; d3's ".0%" gives "50%"), with round steps of 10-25 %.
     percent = [None if h else 100 * float(s) for s, h in zip(shares, hidden)]
     data = [dict(
-        type="bar", x=percent, y=short, orientation="h", marker=dict(color=COLORS["bars"]), text=text,
+        type="bar", x=percent, y=labels, orientation="h", marker=dict(color=COLORS["bars"]), text=text,
         textposition="outside", cliponaxis=False, customdata=hover,
         hovertemplate="%{customdata}<extra></extra>",
     )]
-    layout = base_layout(title, height=height or max(160, 48 + 30 * len(short)))
+    per_bar = 36 if any("<br>" in t for t in ticks) else 30
+    layout = base_layout(title, height=height or max(160, 48 + per_bar * len(labels)))
     layout["hovermode"] = "closest"
     top = min(100.0, max((p for p in percent if p is not None), default=0) * 1.25 + 5)
     step = 25 if top > 60 else 20 if top > 40 else 10
     layout["xaxis"] = dict(range=[0, top], tick0=0, dtick=step, tickmode="linear", ticksuffix=" %",
                            tickformat="d", gridcolor="#e9ecef", showgrid=True, zeroline=False)
-    layout["yaxis"] = dict(autorange="reversed", automargin=True)
+    layout["yaxis"] = dict(autorange="reversed", automargin=True, tickmode="array", tickvals=labels, ticktext=ticks)
     layout["margin"].update(l=16)
     layout["showlegend"] = False
     return {"data": data, "layout": layout}

@@ -219,7 +219,7 @@ def headline(wh, unit: dict, kva: str, period: int, filters, settings) -> list:
                 ("90:e percentil", f"{fmt.fmt_days(row['p90'])} dagar"),
                 ("Inom 90 dagar", cols_share(row)),
                 ("Operationer", WITHHELD if row.get("n_suppressed") else fmt.fmt_int(row["n"]))]
-        figures_ = [html.Dl(sum(([html.Dt(k), html.Dd(v, className="fs-5 fw-semibold mb-0")] for k, v in kpis), []),
+        figures_ = [html.Dl([html.Div([html.Dt(k), html.Dd(v, className="fs-5 fw-semibold mb-0")]) for k, v in kpis],
                             className="lb-kpis mb-1")]
     fresh = ("inaktuell: inga operationer de senaste "
              f"{settings.stale_days} dagarna före datadatum" if row and row.get("inaktuell")
@@ -364,9 +364,9 @@ def forecast_card(result, k: int) -> list:
     def days(value):
         return f"{fmt.fmt_days(value)} dagar" if value is not None else "ingen skattning"
 
-    items = [html.Dt(fc.METHOD_NAMES["kobaserad"]), html.Dd(days(result.kobaserad_dagar), className="fs-5 fw-semibold"),
-             html.Dt(fc.METHOD_NAMES["registerbaserad"]),
-             html.Dd(days(result.registerbaserad_dagar), className="fs-5 fw-semibold")]
+    items = [html.Div([html.Dt(fc.METHOD_NAMES[method]), html.Dd(days(value), className="fs-5 fw-semibold")])
+             for method, value in (("kobaserad", result.kobaserad_dagar),
+                                   ("registerbaserad", result.registerbaserad_dagar))]
     notes = [
         "Köbaserad: antalet väntande vid senaste månadsskiftet delat med genomsnittligt antal genomförda per "
         "månad de tre senaste månaderna (tiden det tar att operera dagens kö i dagens takt), i dagar"

@@ -288,7 +288,12 @@ def test_share_bar_figure():
     assert axis["ticksuffix"] == " %" and axis["dtick"] in (10, 20, 25) and axis["range"][1] <= 100
     long = "NFF Operationer på ledyta och ledhinna i höftled (höftledsartroskopi)"
     fig = figures.share_bar_figure([long, "NFB Primär protes i höftled"], [30, 70], [0.3, 0.7])
-    assert fig["data"][0]["y"] == ["NFF Operationer på ledyta och…", "NFB Primär protes i höftled"]
+    # the data keep the whole label (hover, the chart's table); the axis has it on two lines of about 22 characters
+    assert fig["data"][0]["y"] == [long, "NFB Primär protes i höftled"]
+    assert fig["layout"]["yaxis"]["tickvals"] == fig["data"][0]["y"]
+    assert fig["layout"]["yaxis"]["ticktext"] == ["NFF Operationer på<br>ledyta och ledhinna…",
+                                                  "NFB Primär protes i<br>höftled"]
+    assert all(len(line) <= 23 for t in fig["layout"]["yaxis"]["ticktext"] for line in t.split("<br>"))
     assert fig["data"][0]["customdata"][0].startswith(long + ": 30 %")  # the full label in the hover
     assert "Inga operationer" in figures.share_bar_figure(["a"], [0], [None])["layout"]["annotations"][0]["text"]
     small = figures.share_bar_figure(["a", "b"], [None, 0], [None, None])
@@ -301,7 +306,7 @@ def test_share_bar_figure_labels_are_text_not_markup():
     evil = '<a href="https://evil.example/">Klicka här</a>'
     fig = figures.share_bar_figure([evil], [10], [1.0])
     bar = fig["data"][0]
-    for text in (bar["customdata"][0], bar["y"][0]):
+    for text in (bar["customdata"][0], bar["y"][0], fig["layout"]["yaxis"]["ticktext"][0]):
         assert "<a" not in text and "&lt;a" in text
 
 
