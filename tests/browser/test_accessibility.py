@@ -145,6 +145,10 @@ def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_stat
                     overshoot: (gd._fullLayout.xaxis.type === 'date' && traces.length) ?
                         (new Date(gd._fullLayout.xaxis.range[1]) - new Date(traces.flatMap(t => [...t.x])
                             .map(x => new Date(x)).reduce((a, b) => a > b ? a : b))) / 864e5 : 0,
+                    clipped: [...gd.querySelectorAll('.xtick text, .ytick text, .y2tick text')].filter(t => {
+                        const r = t.getBoundingClientRect(), g = gd.getBoundingClientRect();
+                        return r.width && (r.left < g.left - 1 || r.right > g.right + 1);
+                    }).map(t => t.textContent),
                     rows: table ? table.tBodies[0].rows.length : 0,
                     cols: table ? table.tHead.rows[0].cells.length - 1 : 0,
                     cells: table ? [...table.querySelectorAll('td')].map(td => td.textContent) : []};
@@ -154,6 +158,7 @@ def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_stat
             assert chart["summary"].endswith(".") and len(chart["summary"]) > 20, chart["summary"]
             assert chart["live"] == "polite"
             assert chart["overshoot"] < 92, chart
+            assert chart["clipped"] == [], f"axeletiketter utanför diagrammet: {chart['clipped']}"
             if chart["traces"]:
                 assert chart["rows"] == chart["points"] and chart["cols"] >= 1, chart
                 for cell in chart["cells"]:
