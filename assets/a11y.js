@@ -141,3 +141,43 @@ document.addEventListener("click", function (e) {
   main.focus();
   main.scrollIntoView();
 }, true);
+
+/* A field marked invalid (Bootstrap's .is-invalid, set by dbc's `invalid`) is
+ * also invalid to assistive technology (aria-invalid), and is described by
+ * the message that explains why (the form's role=status region, when it has
+ * one), so a screen reader reads the reason on the field. */
+(function () {
+  "use strict";
+  function mirror(field) {
+    var bad = field.classList.contains("is-invalid");
+    var ids = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    if (bad && field.getAttribute("aria-invalid") !== "true") {
+      field.setAttribute("aria-invalid", "true");
+      var form = field.closest(".lb-card");
+      var message = form && form.querySelector("[role=status][id]");
+      if (message && ids.indexOf(message.id) < 0) {
+        field.setAttribute("aria-describedby", ids.concat([message.id]).join(" "));
+        field.setAttribute("data-lb-error", message.id);
+      }
+    } else if (!bad && field.hasAttribute("aria-invalid")) {
+      field.removeAttribute("aria-invalid");
+      var added = field.getAttribute("data-lb-error");
+      if (added) {
+        var rest = ids.filter(function (id) { return id !== added; });
+        if (rest.length) field.setAttribute("aria-describedby", rest.join(" "));
+        else field.removeAttribute("aria-describedby");
+        field.removeAttribute("data-lb-error");
+      }
+    }
+  }
+  function start() {
+    new MutationObserver(function (mutations) {
+      for (var i = 0; i < mutations.length; i++) {
+        var t = mutations[i].target;
+        if (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT") mirror(t);
+      }
+    }).observe(document.body, {subtree: true, attributes: true, attributeFilter: ["class"]});
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -39,10 +39,18 @@ _PERSONAL_NUMBER = re.compile(r"\b(19|20)?\d{6}[-+ ]?\d{4}\b")
 class NoticeError(ValueError):
     """A field that cannot be accepted: ``field`` names it, the message says why in Swedish."""
 
+    #: where a message names its field: the key in the API ("fran"), the label in the form ("Från")
+    MARK = "{fält}"
+
     def __init__(self, field: str, message: str):
-        super().__init__(message)
         self.field = field
-        self.message = message
+        self.template = message
+        self.message = self.named(field)
+        super().__init__(self.message)
+
+    def named(self, name: str) -> str:
+        """The message with the field called ``name`` (the form passes its label)."""
+        return self.template.replace(self.MARK, name)
 
 
 class NoticeForbidden(NoticeError):
@@ -66,11 +74,11 @@ class NoticeInput:
 def _date(payload: Mapping, field: str) -> dt.date:
     raw = payload.get(field)
     if raw in (None, ""):
-        raise NoticeError(field, f"Fältet {field} saknas: ange ett datum ÅÅÅÅ-MM-DD.")
+        raise NoticeError(field, "Fältet {fält} saknas: ange ett datum ÅÅÅÅ-MM-DD.")
     try:
         return dt.date.fromisoformat(str(raw))
     except ValueError:
-        raise NoticeError(field, f"Fältet {field} är inget datum: {str(raw)[:20]!r} (ange ÅÅÅÅ-MM-DD).") from None
+        raise NoticeError(field, f"Fältet {{fält}} är inget datum: {str(raw)[:20]!r} (ange ÅÅÅÅ-MM-DD).") from None
 
 
 def validate(payload: Mapping, *, known_group: Callable[[str], bool], known_unit: Callable[[str], bool],
@@ -84,26 +92,26 @@ def validate(payload: Mapping, *, known_group: Callable[[str], bool], known_unit
         raise NoticeError(unknown[0], f"Okänt fält {unknown[0]!r}. Tillåtna fält: {', '.join(FIELDS)}.")
     enhet = str(payload.get("enhet") or "").strip()
     if not is_valid_hsa_id(enhet) or not known_unit(enhet):
-        raise NoticeError("enhet", f"Okänd vårdenhet i fältet enhet: {enhet[:40]!r} (ange enhetens HSA-id).")
+        raise NoticeError("enhet", f"Okänd vårdenhet i fältet {{fält}}: {enhet[:40]!r} (ange enhetens HSA-id).")
     if not may_post_for(enhet):
         raise NoticeForbidden("enhet", f"Du har inte rollen annonsör för enheten {enhet}; be förvaltningen om den.")
     raw_kva = payload.get("kva")
     groups = raw_kva if isinstance(raw_kva, list) else str(raw_kva or "").replace(";", ",").split(",")
     kva = tuple(dict.fromkeys(str(g).strip().upper() for g in groups if str(g).strip()))
     if not kva:
-        raise NoticeError("kva", "Fältet kva saknas: ange en eller flera KVÅ-grupper (t.ex. [\"NGB\"]).")
+        raise NoticeError("kva", "Fältet {fält} saknas: ange en eller flera KVÅ-grupper, t.ex. NGB.")
     for g in kva:
         if not _KVA.match(g) or not known_group(g):
-            raise NoticeError("kva", f"Okänd KVÅ-grupp i fältet kva: {g[:10]!r}.")
+            raise NoticeError("kva", f"Okänd KVÅ-grupp i fältet {{fält}}: {g[:10]!r}.")
     typ = TYPES.get(str(payload.get("typ") or "").strip().lower())
     if typ is None:
-        raise NoticeError("typ", "Fältet typ måste vara erbjuder (enheten erbjuder kapacitet) eller efterfragar.")
+        raise NoticeError("typ", "Fältet {fält} måste vara erbjuder (enheten erbjuder kapacitet) eller efterfragar.")
     try:
         antal = int(str(payload.get("antal")).strip())
     except ValueError:
-        raise NoticeError("antal", "Fältet antal måste vara ett heltal (antal patienter).") from None
+        raise NoticeError("antal", "Fältet {fält} måste vara ett heltal (antal patienter).") from None
     if not 1 <= antal <= MAX_PATIENTS:
-        raise NoticeError("antal", f"Fältet antal måste vara 1–{MAX_PATIENTS}, fick {antal}.")
+        raise NoticeError("antal", f"Fältet {{fält}} måste vara 1–{MAX_PATIENTS}, fick {antal}.")
     fran, till, giltig = _date(payload, "fran"), _date(payload, "till"), _date(payload, "giltig_till")
     if till < fran:
         raise NoticeError("till", f"Perioden slutar ({till}) före den börjar ({fran}).")
@@ -121,21 +129,21 @@ def validate(payload: Mapping, *, known_group: Callable[[str], bool], known_unit
         try:
             asa_max = int(str(asa))
         except ValueError:
-            raise NoticeError("asa_max", "Fältet asa_max måste vara en ASA-klass 1–6.") from None
+            raise NoticeError("asa_max", "Fältet {fält} måste vara en ASA-klass 1–6.") from None
         if not 1 <= asa_max <= 6:
-            raise NoticeError("asa_max", f"Fältet asa_max måste vara en ASA-klass 1–6, fick {asa_max}.")
+            raise NoticeError("asa_max", f"Fältet {{fält}} måste vara en ASA-klass 1–6, fick {asa_max}.")
     villkor = str(payload.get("villkor") or "").strip() or None
     if villkor and len(villkor) > MAX_TEXT:
-        raise NoticeError("villkor", f"Fältet villkor får vara högst {MAX_TEXT} tecken (fick {len(villkor)}).")
+        raise NoticeError("villkor", f"Fältet {{fält}} får vara högst {MAX_TEXT} tecken (fick {len(villkor)}).")
     kontakt = str(payload.get("kontakt") or "").strip()
     if not kontakt:
-        raise NoticeError("kontakt", "Fältet kontakt saknas: ange en funktionsbrevlåda eller växel, "
+        raise NoticeError("kontakt", "Fältet {fält} saknas: ange en funktionsbrevlåda eller växel, "
                                      "aldrig en enskild person.")
     if len(kontakt) > MAX_CONTACT:
-        raise NoticeError("kontakt", f"Fältet kontakt får vara högst {MAX_CONTACT} tecken.")
+        raise NoticeError("kontakt", f"Fältet {{fält}} får vara högst {MAX_CONTACT} tecken.")
     for field, text in (("kontakt", kontakt), ("villkor", villkor or "")):
         if _PERSONAL_NUMBER.search(text) or is_valid_hsa_id(text.strip()):
-            raise NoticeError(field, f"Fältet {field} ser ut att innehålla ett personnummer eller en persons "
+            raise NoticeError(field, "Fältet {fält} ser ut att innehålla ett personnummer eller en persons "
                                      "HSA-id; ange en funktionell kontakt (enhetens brevlåda eller växel).")
     return NoticeInput(enhet, kva, typ, antal, fran, till, asa_max, villkor, kontakt, giltig)
 

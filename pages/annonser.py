@@ -32,6 +32,13 @@ AN_FORM = {k: f"an-ny-{k}" for k in ("enhet", "kva", "typ", "antal", "fran", "ti
 AN_SUBMIT, AN_MESSAGE, AN_WITHDRAW_ID, AN_WITHDRAW, AN_WITHDRAW_MESSAGE = (
     "an-publicera", "an-meddelande", "an-dra-tillbaka-id", "an-dra-tillbaka", "an-dra-tillbaka-meddelande")
 AN_EDIT, AN_EDIT_ID = "an-andra", "an-andra-id"   # "Ändra": the chosen notice into the form, saved over it
+#: the form's labels: an error names the field as the form shows it ("Från"), the API by its key ("fran")
+AN_LABELS = {"enhet": "Enhet", "kva": "KVÅ-grupper", "typ": "Typ", "antal": "Antal patienter",
+             "fran": "Från (ÅÅÅÅ-MM-DD)", "till": "Till (ÅÅÅÅ-MM-DD)", "asa_max": "Högsta ASA-klass (valfritt)",
+             "villkor": "Villkor (valfritt, högst 500 tecken)", "kontakt": "Kontakt (funktionsbrevlåda eller växel)",
+             "giltig_till": "Gäller till (ÅÅÅÅ-MM-DD)"}
+#: the fields that are marked invalid (red, aria-invalid) when an error names them
+AN_MARKABLE = ("antal", "fran", "till", "asa_max", "villkor", "kontakt", "giltig_till")
 TYPE_OPTIONS = [{"label": "Erbjuder kapacitet", "value": "erbjuder"},
                 {"label": "Efterfrågar kapacitet", "value": "efterfragar"}]
 
@@ -55,8 +62,14 @@ def _form(wh, units):
     kva_opts = [ctl.kva_option(g, titles.get(g), queries.source_for(g)) for g in sorted(queries.groups_with_data(wh))]
     today = dt.date.today()
 
-    def field(label, component, width=4):
-        return dbc.Col([dbc.Label(label, html_for=component.id), component], lg=width, className="mb-2")
+    def field(key, component, width=4):
+        return dbc.Col([dbc.Label(AN_LABELS[key], html_for=component.id), component], lg=width, className="mb-2")
+
+    def date_input(key, value, **kwargs):
+        # Typed as ÅÅÅÅ-MM-DD: the browser's own date field shows its language's format (12/04/2026 in
+        # an English browser); dates here are ISO everywhere.
+        return dbc.Input(id=AN_FORM[key], type="text", value=value.isoformat(), placeholder="ÅÅÅÅ-MM-DD",
+                         pattern=r"\d{4}-\d{2}-\d{2}", maxLength=10, autoComplete="off", **kwargs)
 
     return html.Div([
         html.H2("Ny annons", className="h5"),
@@ -64,25 +77,22 @@ def _form(wh, units):
                "enhetssidan, tills den dras tillbaka eller slutar gälla (högst 90 dagar). Ange en funktionell "
                "kontakt – enhetens brevlåda eller växel – aldrig en enskild person.", className="lb-source"),
         dbc.Row([
-            field("Enhet", dcc.Dropdown(id=AN_FORM["enhet"], options=unit_opts,
+            field("enhet", dcc.Dropdown(id=AN_FORM["enhet"], options=unit_opts,
                                         value=unit_opts[0]["value"] if unit_opts else None, clearable=False), 4),
-            field("KVÅ-grupper", dcc.Dropdown(id=AN_FORM["kva"], options=kva_opts, multi=True,
-                                              placeholder="Välj en eller flera"), 5),
-            field("Typ", dbc.RadioItems(id=AN_FORM["typ"], options=TYPE_OPTIONS, value="erbjuder"), 3),
+            field("kva", dcc.Dropdown(id=AN_FORM["kva"], options=kva_opts, multi=True,
+                                      placeholder="Välj en eller flera"), 5),
+            field("typ", dbc.RadioItems(id=AN_FORM["typ"], options=TYPE_OPTIONS, value="erbjuder"), 3),
         ]),
         dbc.Row([
-            field("Antal patienter", dbc.Input(id=AN_FORM["antal"], type="number", min=1, step=1, value=10), 2),
-            field("Från", dbc.Input(id=AN_FORM["fran"], type="date", value=today.isoformat()), 2),
-            field("Till", dbc.Input(id=AN_FORM["till"], type="date",
-                                    value=(today + dt.timedelta(days=30)).isoformat()), 2),
-            field("Högsta ASA-klass (valfritt)", dbc.Input(id=AN_FORM["asa_max"], type="number", min=1, max=6), 2),
-            field("Gäller till", dbc.Input(id=AN_FORM["giltig_till"], type="date",
-                                           value=(today + dt.timedelta(days=30)).isoformat(),
-                                           max=(today + dt.timedelta(days=90)).isoformat()), 2),
+            field("antal", dbc.Input(id=AN_FORM["antal"], type="number", min=1, step=1, value=10), 2),
+            field("fran", date_input("fran", today), 2),
+            field("till", date_input("till", today + dt.timedelta(days=30)), 2),
+            field("asa_max", dbc.Input(id=AN_FORM["asa_max"], type="number", min=1, max=6), 2),
+            field("giltig_till", date_input("giltig_till", today + dt.timedelta(days=30)), 2),
         ]),
         dbc.Row([
-            field("Villkor (valfritt, högst 500 tecken)", dbc.Textarea(id=AN_FORM["villkor"], maxLength=500), 6),
-            field("Kontakt (funktionsbrevlåda eller växel)", dbc.Input(id=AN_FORM["kontakt"], maxLength=200), 6),
+            field("villkor", dbc.Textarea(id=AN_FORM["villkor"], maxLength=500), 6),
+            field("kontakt", dbc.Input(id=AN_FORM["kontakt"], maxLength=200), 6),
         ]),
         dbc.Button("Publicera annonsen", id=AN_SUBMIT, color="primary"),
         dcc.Store(id=AN_EDIT_ID),
@@ -178,12 +188,26 @@ def load_for_edit(_clicks, notice_id):
 
 @callback(Output(AN_MESSAGE, "children"), Output(AN_REFRESH, "data", allow_duplicate=True),
           Output(AN_EDIT_ID, "data", allow_duplicate=True), Output(AN_SUBMIT, "children", allow_duplicate=True),
+          *[Output(AN_FORM[k], "invalid") for k in AN_MARKABLE],
           Input(AN_SUBMIT, "n_clicks"), *[State(AN_FORM[k], "value") for k in AN_FORM], State(AN_REFRESH, "data"),
           State(AN_EDIT_ID, "data"), prevent_initial_call=True)
-def publish(_clicks, enhet, kva, typ, antal, fran, till, asa_max, villkor, kontakt, giltig_till, refresh,
-            edit_id=None):
+def publish(*args):
     """Validate and store a notice (or the changes of the one being edited); the
-    role is checked here, on the server, for this very write."""
+    role is checked here, on the server, for this very write. A refusal names
+    the field by its label and marks it invalid; any other answer clears the marks."""
+    from auth import notices
+
+    try:
+        answer, field = _publish(*args), None
+    except notices.NoticeError as exc:   # recorded in the audit log by _publish
+        answer = (dbc.Alert(exc.named(f"”{AN_LABELS.get(exc.field, exc.field)}”"), color="danger", className="mb-0"),
+                  dash.no_update, dash.no_update, dash.no_update)
+        field = exc.field
+    return (*answer, *[k == field for k in AN_MARKABLE])
+
+
+def _publish(_clicks, enhet, kva, typ, antal, fran, till, asa_max, villkor, kontakt, giltig_till, refresh,
+             edit_id=None):
     from auth import audit, notices
 
     wh = get_warehouse()
@@ -198,7 +222,7 @@ def publish(_clicks, enhet, kva, typ, antal, fran, till, asa_max, villkor, konta
         audit.record(_db(), "notice_refused", actor=current_user.hsa_id, actor_name=current_user.name,
                      subject=str(enhet)[:40], method="POST", path="/annonser", status=400,
                      detail=f"{exc.field}: {exc.message}", remote_addr=request.remote_addr)
-        return dbc.Alert(exc.message, color="danger", className="mb-0"), dash.no_update, dash.no_update, dash.no_update
+        raise
     if isinstance(edit_id, int):
         result = notices.update(_db(), edit_id, notice)
         if result is None:

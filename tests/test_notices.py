@@ -96,6 +96,23 @@ def test_every_field_is_validated_and_a_refused_write_changes_nothing(world, cha
     body = resp.get_json()
     assert body["parameter"] == field and body["fel"]
     assert notices.current(world["db"]) == []
+    # The API names a field by its key; the message is whole (no marker left for the form's label).
+    assert "{" not in body["fel"] and (field in body["fel"] or field in {"till", "giltig_till", "okant"})
+
+
+def test_the_form_names_a_field_by_its_label_and_the_api_by_its_key():
+    from pages.annonser import AN_LABELS
+
+    known = {"known_group": lambda g: g == "NGB", "known_unit": lambda u: True, "may_post_for": lambda u: True}
+    payload = {"enhet": "SE2321000016-E001", "kva": ["NGB"], "typ": "erbjuder", "antal": 3, "fran": "2027-13-01",
+               "till": "2027-01-10", "kontakt": "planering@region.se", "giltig_till": TODAY.isoformat()}
+    with pytest.raises(notices.NoticeError) as refused:
+        notices.validate(payload, today=TODAY, **known)
+    exc = refused.value
+    assert exc.field == "fran" and exc.message.startswith("Fältet fran är inget datum: '2027-13-01'")
+    assert exc.named("”Från (ÅÅÅÅ-MM-DD)”").startswith("Fältet ”Från (ÅÅÅÅ-MM-DD)” är inget datum")
+    # every field the validation can name has a label in the form
+    assert set(notices.FIELDS) <= set(AN_LABELS)
 
 
 def test_html_is_kept_as_text(world):

@@ -225,3 +225,43 @@ def test_a_notice_is_posted_and_withdrawn_by_keyboard_alone(browser, a11y_state,
         for n in notices.current(db, enhet=a11y_state["unit"]):
             notices.withdraw(db, n["id"], by="test")
         context.close()
+
+
+def test_a_refused_notice_names_the_field_by_its_label_and_marks_it(browser, a11y_state, live_server):
+    """WCAG 3.3.1: the error is told in text naming the field as the form labels
+    it, and the field is marked invalid (red and aria-invalid) until it is
+    put right. The date fields show and take ISO dates whatever the browser's
+    language is."""
+    context, page = _page(browser, a11y_state["state"], "dator")
+    try:
+        page.goto(live_server + "/annonser")
+        page.locator("#an-ny").wait_for()
+        page.recorder.dash_idle()
+        date = page.locator("#an-ny-fran")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", date.input_value()) and date.get_attribute("type") == "text"
+        assert page.locator("label[for=an-ny-fran]").inner_text() == "Från (ÅÅÅÅ-MM-DD)"
+        page.locator("#an-ny-kva").click()
+        page.keyboard.type("NGB")
+        page.locator("[role=listbox] [role=option]").filter(has_text=re.compile(r"^NGB ")).first.click()
+        page.keyboard.press("Escape")
+        date.fill("2027-13-01")
+        page.locator("#an-publicera").click()
+        page.locator("#an-meddelande .alert-danger").wait_for()
+        said = page.locator("#an-meddelande").inner_text()
+        assert said.startswith("Fältet ”Från (ÅÅÅÅ-MM-DD)” är inget datum"), said
+        page.wait_for_function("() => document.querySelector('#an-ny-fran').getAttribute('aria-invalid') === 'true'")
+        assert "is-invalid" in date.get_attribute("class")
+        assert "an-meddelande" in date.get_attribute("aria-describedby")
+        assert page.locator("#an-ny-kontakt").get_attribute("aria-invalid") is None
+        found = violations(page)
+        assert found == [], "\n".join(found)
+        # Another refusal moves the mark to its own field.
+        date.fill("2027-01-01")
+        page.locator("#an-publicera").click()
+        page.wait_for_function("() => document.querySelector('#an-ny-kontakt').getAttribute('aria-invalid') === 'true'")
+        assert "”Kontakt (funktionsbrevlåda eller växel)”" in page.locator("#an-meddelande").inner_text()
+        assert date.get_attribute("aria-invalid") is None and "is-invalid" not in date.get_attribute("class")
+        assert date.get_attribute("aria-describedby") is None
+        page.recorder.assert_clean()
+    finally:
+        context.close()
