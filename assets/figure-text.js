@@ -71,7 +71,8 @@
     var name = title(gd, caption);
     if (!all.length) {
       var notes = (gd.layout && gd.layout.annotations || []).map(function (a) { return plain(a.text); }).filter(Boolean);
-      return name + ": " + (notes.join(" ") || "inga värden att visa") + ".";
+      // The figure's own words say why it is empty; one full stop ends the sentence.
+      return name + ": " + (notes.join(" ") || "inga värden att visa").replace(/[.…\s]+$/, "") + ".";
     }
     var cats = all[0].cats;
     var overTime = cats.length > 0 && cats.every(function (c) { return /^\d{4}-\d{2}/.test(String(c)); });

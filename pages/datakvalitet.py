@@ -78,20 +78,24 @@ def load_grid(loads) -> tuple:
              "godkanda_txt": fmt.fmt_int(r["godkanda"]), "avvisade": r["avvisade"],
              "avvisade_txt": fmt.fmt_int(r["avvisade"]), "utfall": quality.OUTCOMES.get(r["utfall"], r["utfall"]),
              "meddelande": r["meddelande"] or ""} for i, r in enumerate(loads)]
-    text = {"filter": "agTextColumnFilter", "flex": 1, "minWidth": 120}
+    text = {"filter": "agTextColumnFilter", "flex": 1}
+
+    def words(key: str, floor: int = 120, whole: bool = False) -> dict:
+        return grid_columns.wrapping_text_column((r[key] for r in rows), floor, whole)
+
     number = {"type": "rightAligned", "filter": "agNumberColumnFilter", "flex": 1}
-    defs = [{"field": "fil", "headerName": "Fil", **text, "minWidth": 180},
-            {"field": "typ", "headerName": "Typ", **text}, {"field": "tid", "headerName": "Inläst", **text},
+    defs = [{"field": "fil", "headerName": "Fil", **text, **words("fil", 180)},
+            {"field": "typ", "headerName": "Typ", **text, **words("typ")},
+            {"field": "tid", "headerName": "Inläst", **text, **words("tid", whole=True)},
             {"field": "godkanda", "headerName": "Godkända", **number,
              "minWidth": grid_columns.header_min_width("Godkända"),
              "valueFormatter": {"function": "params.data.godkanda_txt"}},
             {"field": "avvisade", "headerName": "Avvisade", **number,
              "minWidth": grid_columns.header_min_width("Avvisade"),
              "valueFormatter": {"function": "params.data.avvisade_txt"}},
-            {"field": "utfall", "headerName": "Utfall", **text,
+            {"field": "utfall", "headerName": "Utfall", **text, **words("utfall"),
              "cellClassRules": {"lb-growing": {"function": "params.value == 'avvisad'"}}},
-            {"field": "meddelande", "headerName": "Meddelande", **text, "flex": 3, "wrapText": True,
-             "autoHeight": True, "minWidth": 240}]
+            {"field": "meddelande", "headerName": "Meddelande", **text, **words("meddelande", 240), "flex": 3}]
     return dag.AgGrid(id="dq-load-grid", rowData=rows, columnDefs=defs, getRowId="params.data.id",
                       defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True,
                                      "autoHeaderHeight": True},

@@ -121,7 +121,8 @@ def group_grid(result, region, period, k):
                      "minWidth": grid_columns.header_min_width(header),
                      "valueFormatter": {"function": f"params.data.{key}_txt"},
                      "comparator": {"function": "lbDecisionOrder"}, "filter": "agNumberColumnFilter"})
-    defs.append({"field": "trend", "headerName": "Kön", "flex": 1, "minWidth": 120,
+    defs.append({"field": "trend", "headerName": "Kön", "flex": 1,
+                 **grid_columns.wrapping_text_column((r["trend"] for r in rows), 120),
                  "cellClassRules": {"lb-growing": {"function": "params.value == 'växer'"}}})
     return html.Div([dag.AgGrid(
         id="rk-group-grid", rowData=rows, columnDefs=defs, getRowId="params.data.id",
@@ -179,7 +180,7 @@ def update(region, kva, period):
         alt = _alternatives(result, kva, region, period, k)
     else:
         series_title = "Välj en KVÅ-grupp för att se dess månader"
-        series = figures.empty_figure("Välj en KVÅ-grupp i tabellen ovan eller i listan.")
+        series = figures.empty_figure("Välj en KVÅ-grupp i tabellen ovan eller i listan.", height=120)
         out = flows = alt = html.P("Välj en KVÅ-grupp.", className="mb-0 text-secondary")
     download = "/api/v1/capacity?" + urlencode({"region": region, **({"kva": kva} if kva else {}), "period": period,
                                                 "format": "csv"})

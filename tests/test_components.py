@@ -151,6 +151,17 @@ def test_columns_fit_source_and_level():
     assert "Andel ASA 3–4 (365 dagar)" in headers and "Ägarform" in headers
 
 
+def test_a_text_column_holds_its_longest_word_whole():
+    wrapping = cols.wrapping_text_column(["växer", "minskar eller står still", None], floor=50)
+    assert wrapping["wrapText"] and wrapping["autoHeight"]
+    assert wrapping["minWidth"] == 36 + 9 * len("minskar")
+    # A cell that must not wrap (a time) is held whole; a floor is kept when the texts are short.
+    whole = cols.wrapping_text_column(["2026-12-04 19:23"], floor=50, whole=True)
+    assert whole == {"minWidth": 36 + 9 * len("2026-12-04 19:23")}
+    assert cols.wrapping_text_column([], floor=120)["minWidth"] == 120
+    assert cols.wrapping_text_column(["ja"], floor=120)["minWidth"] == 120
+
+
 def test_column_defs_never_need_eval():
     """valueFormatter strings would be compiled with new Function (CSP 'unsafe-eval');
     every formatter is a dash-ag-grid "function" dict, interpreted without eval."""

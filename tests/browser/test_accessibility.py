@@ -92,6 +92,10 @@ def test_every_page_has_no_axe_violations(browser, a11y_state, live_server, name
         cut = page.evaluate("""() => [...document.querySelectorAll('.lb-grid .ag-header-cell-text')]
             .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
         assert cut == [], f"avkortade kolumnrubriker: {cut}"
+        # Nor is any cell's text ("minskar elle…"): a cell's words are read whole or wrap.
+        cut = page.evaluate("""() => [...document.querySelectorAll('.lb-grid .ag-cell')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+        assert cut == [], f"avkortade celler: {cut}"
         page.recorder.assert_clean()
     finally:
         context.close()
@@ -156,6 +160,7 @@ def test_every_chart_has_a_summary_and_its_numbers_as_a_table(browser, a11y_stat
         assert charts, "the page has charts"
         for chart in charts:
             assert chart["summary"].endswith(".") and len(chart["summary"]) > 20, chart["summary"]
+            assert not re.search(r"[.…]\.$", chart["summary"]), chart["summary"]  # one full stop, never "listan.."
             assert chart["live"] == "polite"
             assert chart["overshoot"] < 92, chart
             assert chart["clipped"] == [], f"axeletiketter utanför diagrammet: {chart['clipped']}"
