@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from dash import dcc, html
 
 from common import format as fmt
-from components.figures import base_layout, empty_figure
+from components.figures import base_layout, empty_figure, fit_month_axis
 
 #: Okabe & Ito (2008), colour-blind safe.
 OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -64,7 +64,7 @@ def national_trend_figure(months: Sequence[dict], measure: str, suppress_below: 
     from components.figures import mark_partial_month
 
     mark_partial_month(layout, months, data_date)
-    return {"data": data, "layout": layout}
+    return fit_month_axis({"data": data, "layout": layout})
 
 
 def region_bar_figure(regions: Sequence[dict], measure: str, suppress_below: int = 5) -> dict:
@@ -118,7 +118,7 @@ def waiting_figure(rows: Sequence[dict], suppress_below: int = 5) -> dict:
     layout = base_layout(height=320)
     layout["yaxis"] = dict(layout["yaxis"], title=dict(text="Antal patienter"))
     layout["xaxis"] = dict(layout["xaxis"], tickformat="%b %Y", hoverformat="%B %Y")
-    return {"data": data, "layout": layout}
+    return fit_month_axis({"data": data, "layout": layout})
 
 
 def queue_series_figure(months: Sequence[dict], suppress_below: int = 5) -> dict:
@@ -148,7 +148,7 @@ def queue_series_figure(months: Sequence[dict], suppress_below: int = 5) -> dict
                             title=dict(text="Väntande vid månadens slut"), automargin=True)
     layout["yaxis"]["tickformat"] = ",d"
     layout["xaxis"] = dict(layout["xaxis"], tickformat="%b %Y", hoverformat="%B %Y")
-    return {"data": data, "layout": layout}
+    return fit_month_axis({"data": data, "layout": layout})
 
 
 # ---- the region tiles ------------------------------------------------------------------

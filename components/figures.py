@@ -131,6 +131,21 @@ def _month_dates(months: Iterable[str]) -> list[str]:
     return [f"{m}-01" for m in months]
 
 
+def fit_month_axis(figure: dict, half_month_days: int = 15) -> dict:
+    """A monthly chart's time axis from half a month before its first month
+    to half a month after its last (each month drawn at its first day), so
+    no tick names a month without data ("jan 2027" after December) and the
+    first and last bars are drawn whole. Returns the figure."""
+    import datetime as dt
+
+    days = [dt.date.fromisoformat(str(x)[:10]) for trace in figure.get("data", []) for x in (trace.get("x") or [])]
+    if days:
+        pad = dt.timedelta(days=half_month_days)
+        figure["layout"]["xaxis"] = dict(figure["layout"].get("xaxis", {}),
+                                         range=[(min(days) - pad).isoformat(), (max(days) + pad).isoformat()])
+    return figure
+
+
 TREND_FIELDS = ("month", "n", "median", "p90", "suppressed")
 
 
@@ -233,7 +248,7 @@ def trend_figure(
     layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
     layout["barmode"] = "overlay"
     mark_partial_month(layout, unit_records, data_date)
-    return {"data": data, "layout": layout}
+    return fit_month_axis({"data": data, "layout": layout})
 
 
 def mark_partial_month(layout: dict, records, data_date) -> None:
@@ -360,4 +375,4 @@ def vtd_figure(df: pd.DataFrame, *, title: str | None = None) -> dict:
     layout = base_layout(title, height=360)
     layout["yaxis"].update(title=dict(text="Antal patienter"), tickformat=",d")
     layout["xaxis"].update(tickformat="%b %Y", dtick="M3")
-    return {"data": data, "layout": layout}
+    return fit_month_axis({"data": data, "layout": layout})

@@ -162,6 +162,20 @@ def test_a_text_column_holds_its_longest_word_whole():
     assert cols.wrapping_text_column(["ja"], floor=120)["minWidth"] == 120
 
 
+def test_a_month_axis_ends_half_a_month_after_its_last_month():
+    from components import charts
+
+    months = [{"month": f"2026-{m:02d}", "median": 80.0, "median_ar_innan": 70.0, "n": 40} for m in range(1, 13)]
+    fig = charts.national_trend_figure(months, "median")
+    assert fig["layout"]["xaxis"]["range"] == ["2025-12-17", "2026-12-16"]  # never reaches "jan 2027"
+    assert fig["layout"]["xaxis"]["tickformat"] == "%b %Y"
+    # Every series counts: a national line longer than the unit's widens the axis.
+    both = figures.fit_month_axis({"data": [{"x": ["2026-03-01"]}, {"x": ["2025-01-01", "2026-02-01"]}],
+                                   "layout": {}})
+    assert both["layout"]["xaxis"]["range"] == ["2024-12-17", "2026-03-16"]
+    assert figures.fit_month_axis({"data": [], "layout": {}}) == {"data": [], "layout": {}}
+
+
 def test_column_defs_never_need_eval():
     """valueFormatter strings would be compiled with new Function (CSP 'unsafe-eval');
     every formatter is a dash-ag-grid "function" dict, interpreted without eval."""
