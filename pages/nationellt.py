@@ -120,7 +120,7 @@ def update(kva_value, period, measure):
     kva, source = (None, ALL[kva_value]) if kva_value in ALL else (kva_value, None)
     result = national.national(wh, kva=kva, source=source, period=period, suppress_below=k)
     what = result.scope_label
-    caption = (f"{what} · {source_line(result.source, result.data_date)} · månadsserien: "
+    caption = (f"{what[:1].upper()}{what[1:]} · {source_line(result.source, result.data_date)} · månadsserien: "
                f"{len(result.months)} kalendermånader; regionerna: {fmt.period_label(period)} före datadatum. "
                f"Färre än {k} operationer visas inte.")
     latest = {}

@@ -42,14 +42,17 @@ av de brister som beskrivs under *Innehåll som inte är tillgängligt*.
   gå igenom tabellen, öppna en enhet, ladda ner, kopiera länk och lägga in en
   kapacitetsannons – körs med enbart tangentbordet i ett automatiskt test.
 - **I en mobils bredd.** Ingen sida är bredare än skärmen, ingen
-  kolumnrubrik kortas av, tabellernas namnkolumn står kvar när man sveper i
-  sidled och sidornas meny fälls ut med knappen *Meny*.
+  kolumnrubrik eller tabellcell kortas av, inga axeltexter hamnar utanför
+  diagrammen, tabellernas namnkolumn står kvar när man sveper i sidled och
+  sidornas meny fälls ut med knappen *Meny*.
 - **Kontrast och färg.** Texter och knappar har minst kontrasten 4,5:1.
   Diagrammens färger går att skilja åt även vid nedsatt färgseende
   (blått, orange och grått) och linjerna skiljs också åt med streckning
-  eller markörer;
-  varje diagram har en sammanfattning i en mening och sina siffror i en
-  tabell bredvid.
+  eller markörer.
+- **Diagram och formulär.** Varje diagram har en sammanfattning i en mening
+  och sina siffror i en tabell bredvid. Datum skrivs som ÅÅÅÅ-MM-DD i alla
+  webbläsare, och ett fält som inte godtas pekas ut med sin rubrik och
+  markeras för skärmläsare.
 
 ### Innehåll som inte är tillgängligt
 

@@ -43,6 +43,12 @@ def test_nationell_utveckling(page):
     assert _query(page)["kva"] == "NGB"
 
 
+def test_nationell_utveckling_for_all_groups_names_its_scope_as_a_sentence(page):
+    page.goto(page.base_url + "/nationellt")
+    page.locator("#nu-source").filter(has_text="Källa").wait_for()
+    assert page.locator("#nu-source").inner_text().startswith("Alla grupper i SPOR · Källa: SPOR")
+
+
 def test_regional_kapacitet(page):
     page.goto(page.base_url + "/kapacitet?region=07&kva=NGB&period=90")
     page.locator("#rk-group-grid .ag-row").first.wait_for()
