@@ -62,12 +62,33 @@ def create_app(settings: Settings | None = None) -> Flask:
         external_stylesheets=[],  # the Bootstrap theme is served from assets/
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    # The page's language is Swedish (screen readers, hyphenation): Dash's index with lang="sv".
-    app.index_string = app.index_string.replace("<html>", '<html lang="sv">', 1)
+    # The page's language is Swedish (screen readers, hyphenation): Dash's index with lang="sv",
+    # without its Internet Explorer alert, and saying "Laddar …" (not "Loading...") until the
+    # scripts have drawn the page.
+    app.index_string = _swedish_index(app.index_string)
+    app.interpolate_index = _swedish_entry(app.interpolate_index)
     app.layout = _layout
     auth.init_dash(app, settings)        # CSP hashes for Dash's inline scripts
     server.extensions["dash_app"] = app
     return server
+
+
+#: What a page shows before its scripts have run: Swedish, announced politely.
+LOADING_ENTRY = ('<div id="react-entry-point"><div class="_dash-loading" role="status">'
+                 'Laddar sidan …</div></div>')
+
+
+def _swedish_index(index: str) -> str:
+    import re
+
+    index = index.replace("<html>", '<html lang="sv">', 1)
+    return re.sub(r"\s*<!--\[if IE\]>.*?<!\[endif\]-->", "", index, count=1, flags=re.S)
+
+
+def _swedish_entry(interpolate):
+    def interpolate_index(**kwargs):
+        return interpolate(**{**kwargs, "app_entry": LOADING_ENTRY})
+    return interpolate_index
 
 
 def _layout():

@@ -38,6 +38,15 @@ def dataset(data_dir):
     return build_random_warehouse(data_dir, seed=11, demo=True)
 
 
+def test_a_page_before_its_scripts_run_is_swedish(auth_client):
+    """What the browser shows while the scripts load (a slow hospital
+    network) is Swedish, and the page says it is in Swedish."""
+    html = auth_client.get("/nationellt").get_data(as_text=True)
+    assert '<html lang="sv">' in html
+    assert 'role="status">Laddar sidan …<' in html
+    assert "Loading..." not in html and "Internet Explorer" not in html
+
+
 def test_pages_without_data_say_so(app):
     with app.test_request_context("/"):
         assert "Inga data är inlästa ännu." in _texts(_page("jamfor").layout())
