@@ -29,7 +29,9 @@
     var state = first.map(function (c) { return {colId: c, pinned: c === pin ? "left" : null}; });
     ids.forEach(function (c) { if (first.indexOf(c) < 0) state.push({colId: c, pinned: null}); });
     api.applyColumnState({state: state, applyOrder: true});
-    api.setColumnWidths([{key: pin, newWidth: 150}]);
+    // The name as narrow as its least width (a unit's longest word whole), so the median fits beside it.
+    var least = (api.getColumn(pin).getColDef().minWidth) || 150;
+    api.setColumnWidths([{key: pin, newWidth: least}]);
   }
 
   function hook(el) {

@@ -42,6 +42,9 @@ _TEXT_FILTER = {
 }
 
 
+#: The least width (px) of the unit's name: its longest word ("universitetssjukhus") whole.
+NAME_MIN_WIDTH = 176
+
 STAT_KEYS = ("n", "median", "p90", "andel_inom_90", "asa34_andel")
 _TEXT = {"count": lambda v, r, k: WITHHELD if r.get("n_suppressed") else fmt.fmt_n(v, r.get("suppressed"), k), "int": lambda v, r, k: fmt.fmt_int(v),
          "days": lambda v, r, k: fmt.fmt_days(v), "share": lambda v, r, k: fmt.fmt_share(v),
@@ -95,7 +98,9 @@ def column_defs(columns: Sequence[Column], sort: str | None = None, level: str =
             d["minWidth"] = header_min_width(col.header, 120)
         if col.key == "namn" and level == "unit":
             d["cellRenderer"] = "UnitLink"
-            d["minWidth"] = 220
+            # Wide by its flex on a computer; on a phone (assets/narrow.js) narrow enough that
+            # the median is read beside it, still holding "universitetssjukhus" whole.
+            d["minWidth"] = NAME_MIN_WIDTH
             d["flex"] = 2
         else:
             d["flex"] = 1

@@ -115,6 +115,14 @@ def test_on_a_phone_the_key_columns_come_first_with_the_name_pinned(browser, log
                               ".map(c => [c.getColId(), c.getPinned()])")
         assert order[0] == ["namn", "left"], order
         assert [c for c, _ in order[1:3]] == ["median", "avstand_km"], order
+        # The median is read whole beside the name without swiping; the distance starts at the edge.
+        seen = page.evaluate("""() => {
+            const grid = document.querySelector('#jf-grid').getBoundingClientRect();
+            const edge = id => document.querySelector(`#jf-grid .ag-header-cell[col-id="${id}"]`)
+                .getBoundingClientRect();
+            return {median: edge('median').right <= grid.right + 1, distance: edge('avstand_km').left < grid.right};
+        }""")
+        assert seen == {"median": True, "distance": True}, seen
         assert page.locator("text=svep i sidled").is_visible()
         # The page itself never scrolls sideways.
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
