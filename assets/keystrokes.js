@@ -3,7 +3,7 @@
  * focus there; a key typed in between reached the closed trigger and was
  * lost ("knä" became "kä"). Keys typed while the focus is still on a
  * dropdown's trigger are held here and given to the search field, in order,
- * as soon as it exists. */
+ * as soon as it exists; keys typed until then wait behind them. */
 (function () {
     var pending = '';
     var waiting = false;
@@ -32,27 +32,55 @@
         window.requestAnimationFrame(function () { deliver(deadline); });
     }
 
+    function hold(event) {
+        event.preventDefault();
+        event.stopPropagation();
+        pending += event.key;
+    }
+
     document.addEventListener('keydown', function (event) {
-        var active = document.activeElement;
-        if (!active || active.matches('input, textarea') || !active.closest('.dash-dropdown')) {
+        if (event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) {
             return;
         }
-        if (event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) {
+        if (waiting) {
+            /* Keys held earlier have not reached the search field yet: this one
+             * follows them, even when the focus has just moved there ("knä"
+             * once became "näk": "n" and "ä" went straight in, "k" after them). */
+            hold(event);
+            return;
+        }
+        var active = document.activeElement;
+        if (!active || active.matches('input, textarea') || !active.closest('.dash-dropdown')) {
             return;
         }
         var field = searchField();
         if (field && document.activeElement === field) {
             return;
         }
-        event.preventDefault();
-        event.stopPropagation();
-        pending += event.key;
-        if (!waiting) {
-            waiting = true;
-            if (!field) {
-                active.click();   /* a closed dropdown opens on its first key, as before */
-            }
-            deliver(Date.now() + 1500);
+        hold(event);
+        waiting = true;
+        /* A closed dropdown opens on its first key; one already opening (clicked a moment ago) is left
+         * to open, not clicked shut again. */
+        var trigger = active.closest('[aria-expanded]') || active;
+        if (!field && trigger.getAttribute('aria-expanded') !== 'true') {
+            active.click();
+        }
+        deliver(Date.now() + 1500);
+    }, true);
+
+    /* Dash's dropdown also opens on a key of its own, on the key's release,
+     * adding the key to its search: a key held here is given over once, by
+     * deliver, so its release does not reach the dropdown ("kn" became
+     * "knkn" when both added it). */
+    document.addEventListener('keyup', function (event) {
+        if (event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) {
+            return;
+        }
+        var active = document.activeElement;
+        var onTrigger = active && !active.matches('input, textarea') && active.closest('.dash-dropdown');
+        if (waiting || onTrigger) {
+            event.preventDefault();
+            event.stopPropagation();
         }
     }, true);
 })();
