@@ -342,6 +342,10 @@ def share_bar_figure(labels: list[str], counts: list, shares: list, *, title: st
     layout["yaxis"] = dict(autorange="reversed", automargin=True, tickmode="array", tickvals=labels, ticktext=ticks)
     layout["margin"].update(l=16)
     layout["showlegend"] = False
+    # A hidden part has no bar; it says so where its bar would start (on a phone there is no hover).
+    layout["annotations"] = [dict(x=0, y=label, xref="x", yref="y", xanchor="left", showarrow=False,
+                                  text="visas inte", font=dict(size=11, color="#495057"))
+                             for label, h in zip(labels, hidden) if h]
     return {"data": data, "layout": layout}
 
 

@@ -309,6 +309,9 @@ def test_share_bar_figure():
     assert bar["text"] == ["", "75 %", "0 %", ""]
     assert bar["customdata"][1] == "ASA 2: 75 % (15 operationer)"
     assert bar["customdata"][0] == "ASA 1: färre än 5 operationer eller dold (så att inget litet antal kan räknas fram)"
+    # a hidden part says so in the chart itself, without a number (a phone has no hover)
+    notes = fig["layout"]["annotations"]
+    assert [(n["y"], n["text"]) for n in notes] == [("ASA 1", "visas inte"), ("ASA 4", "visas inte")]
     axis = fig["layout"]["xaxis"]
     assert axis["ticksuffix"] == " %" and axis["dtick"] in (10, 20, 25) and axis["range"][1] <= 100
     long = "NFF Operationer på ledyta och ledhinna i höftled (höftledsartroskopi)"
