@@ -27,6 +27,8 @@ dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför 
                    order=0, nav=True)
 
 HIDDEN = {"display": "none"}
+#: The CSV and XLSX buttons, shown only with a table.
+JF_FILES = "jf-files"
 #: dcc.Dropdown's own texts in Swedish.
 DROPDOWN_LABELS = {
     "select_all": "Välj alla", "deselect_all": "Avmarkera alla", "selected_count": "{num_selected} valda",
@@ -243,10 +245,13 @@ def layout(**query):
     )
     downloads = html.Div(
         [
-            dbc.Button("Ladda ner CSV", id=ids.JF_DL_CSV, color="primary", outline=True, size="sm",
-                       className="me-2"),
-            dbc.Button("Ladda ner Excel (XLSX)", id=ids.JF_DL_XLSX, color="primary", outline=True, size="sm",
-                       className="me-2"),
+            # the files are offered with the table: no table, nothing to download
+            html.Span([
+                dbc.Button("Ladda ner CSV", id=ids.JF_DL_CSV, color="primary", outline=True, size="sm",
+                           className="me-2"),
+                dbc.Button("Ladda ner Excel (XLSX)", id=ids.JF_DL_XLSX, color="primary", outline=True, size="sm",
+                           className="me-2"),
+            ], id=JF_FILES, style=HIDDEN),
             dbc.Button("Kopiera länk", id=ids.JF_COPY_LINK, color="secondary", outline=True, size="sm",
                        title="Kopiera adressen till just den här vyn, för att skicka till en kollega"),
             dcc.Download(id=ids.JF_DOWNLOAD),
@@ -360,6 +365,7 @@ def suggest_home(search_value, value, current):
     Output("jf-grid-wrap", "style"),
     Output(ids.JF_SPOR_FILTERS, "style"),
     Output(ids.JF_NCR_FILTERS, "style"),
+    Output(JF_FILES, "style"),
     Input(ids.JF_KVA, "value"),
     Input(ids.JF_PERIOD, "value"),
     Input(ids.JF_LEVEL, "value"),
@@ -372,6 +378,12 @@ def suggest_home(search_value, value, current):
     State(ids.JF_GRID, "columnDefs"),
 )
 def update_table(kva, period, level, asa, prio, narkos, hem, expected=None, url_state=None, current_defs=None):
+    """The table for the filters; the download buttons are shown with it."""
+    out = table_outputs(kva, period, level, asa, prio, narkos, hem, expected, url_state, current_defs)
+    return (*out, out[6])
+
+
+def table_outputs(kva, period, level, asa, prio, narkos, hem, expected=None, url_state=None, current_defs=None):
     state = _state_from_inputs(kva, period, level, asa, prio, narkos, hem, expected=expected)
     wh = get_warehouse()
     sort = us.decode(url_state).sort if url_state else None

@@ -61,7 +61,7 @@ def client(app, data_dir):
 TABLE_OUTPUT = ".." + "...".join(f"{i}.{p}" for i, p in [
     ("jf-grid", "rowData"), ("jf-grid", "columnDefs"), ("jf-source", "children"), ("jf-count", "children"),
     ("jf-empty", "children"), ("jf-empty", "style"), ("jf-grid-wrap", "style"), ("jf-spor-filters", "style"),
-    ("jf-ncr-filters", "style")]) + ".."
+    ("jf-ncr-filters", "style"), ("jf-files", "style")]) + ".."
 TABLE_INPUTS = [{"id": i, "property": "value", "value": v} for i, v in [
     ("jf-kva", "NGB"), ("jf-period", 90), ("jf-level", "unit"), ("jf-asa", []), ("jf-prio", []),
     ("jf-narkos", []), ("jf-hem", None), ("jf-forvantad", [])]]

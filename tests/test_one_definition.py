@@ -21,7 +21,8 @@ from tests.factories import build_random_warehouse
 
 GRID_OUTPUTS = [("jf-grid", "rowData"), ("jf-grid", "columnDefs"), ("jf-source", "children"),
                 ("jf-count", "children"), ("jf-empty", "children"), ("jf-empty", "style"),
-                ("jf-grid-wrap", "style"), ("jf-spor-filters", "style"), ("jf-ncr-filters", "style")]
+                ("jf-grid-wrap", "style"), ("jf-spor-filters", "style"), ("jf-ncr-filters", "style"),
+                ("jf-files", "style")]
 
 SPOR = [us.ViewState(kva="NGB", period=p, level=lv, asa=a, prio=pr, hem=h)
         for p, lv, a, pr, h in itertools.product((30, 90, 365), ("unit", "region"),

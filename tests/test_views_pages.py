@@ -99,7 +99,8 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
     client = logged_in_client(app, *READER)
     outputs = [("jf-grid", "rowData"), ("jf-grid", "columnDefs"), ("jf-source", "children"),
                ("jf-count", "children"), ("jf-empty", "children"), ("jf-empty", "style"),
-               ("jf-grid-wrap", "style"), ("jf-spor-filters", "style"), ("jf-ncr-filters", "style")]
+               ("jf-grid-wrap", "style"), ("jf-spor-filters", "style"), ("jf-ncr-filters", "style"),
+               ("jf-files", "style")]
     inputs = [("jf-kva", "value", "NGB"), ("jf-period", "value", 90), ("jf-level", "value", "unit"),
               ("jf-asa", "value", [3, 4]), ("jf-prio", "value", []), ("jf-narkos", "value", []),
               ("jf-hem", "value", "01"), ("jf-forvantad", "value", [])]
@@ -162,6 +163,14 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
     assert "Orten ”Atlantis” finns inte bland Sveriges orter" in json.dumps(response["jf-source"]["children"],
                                                                           ensure_ascii=False)
     assert response["jf-ncr-filters"]["style"] == {"display": "none"}
+    assert response["jf-files"]["style"] == {}   # rows: the CSV and XLSX buttons are offered
+
+    # A group that is not in the catalogue: no table, so no file to download either.
+    body["inputs"][0]["value"] = "QQQ"
+    r = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    response = r.get_json()["response"]
+    assert "QQQ finns inte i katalogen" in json.dumps(response["jf-empty"]["children"], ensure_ascii=False)
+    assert response["jf-grid-wrap"]["style"] == response["jf-files"]["style"] == {"display": "none"}
 
 
 def test_download_writes_the_rows_shown_with_the_servers_values_and_is_audited(app, dataset):
