@@ -159,7 +159,11 @@ def layout(**query):
     state = us.decode(query)
     titles = queries.group_titles(wh)
     kva_options = []
-    if state.kva:
+    if state.kva and not queries.known_group(wh, state.kva):
+        # an old or mistyped link: said as it is, with no register guessed for it
+        kva_options = [{"label": f"{state.kva} – finns inte i katalogen", "value": state.kva,
+                        "search": state.kva}]
+    elif state.kva:
         kva_options = [ctl.kva_option(state.kva, titles.get(state.kva), queries.source_for(state.kva),
                                       has_data=state.kva in queries.groups_with_data(wh))]
     source = queries.source_for(state.kva) if state.kva else None
@@ -397,7 +401,7 @@ def table_outputs(kva, period, level, asa, prio, narkos, hem, expected=None, url
     if not queries.known_group(wh, state.kva):
         return ([], dash.no_update, "", "",
                 _empty(f"KVÅ-gruppen {state.kva} finns inte i katalogen.", "Sök på nytt ovan."),
-                SHOWN, HIDDEN, spor_style, ncr_style)
+                SHOWN, HIDDEN, HIDDEN, HIDDEN)   # no register, so no register's filters
     data = table_data(wh, state)
     result = data["result"]
     defs = cols.column_defs(data["columns"], sort, state.level)

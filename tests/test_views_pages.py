@@ -82,6 +82,9 @@ def test_layout_restores_state_from_query_and_unknown_unit(app, dataset):
         assert found[ids.JF_HEM].value == "Atlantis"
         assert found[ids.JF_HEM].options[0]["label"] == "Atlantis (okänd ort)"
         assert "avstand_km" not in [d["field"] for d in found[ids.JF_GRID].columnDefs]
+        found.clear()
+        walk(jamfor.layout(kva="QQQ"))        # a group not in the catalogue: no register guessed for it
+        assert [o["label"] for o in found[ids.JF_KVA].options] == ["QQQ – finns inte i katalogen"]
         unknown = _texts(enhet.layout(hsa_id="SE9999999999-X"))
         assert "Okänd enhet" in unknown and "SE9999999999-X" in unknown
         came_from = enhet.layout(hsa_id=dataset.units["vardenhet_hsaid"][5], kva="NGB",
@@ -171,6 +174,7 @@ def test_table_callback_over_http_matches_independent_count(app, dataset):
     response = r.get_json()["response"]
     assert "QQQ finns inte i katalogen" in json.dumps(response["jf-empty"]["children"], ensure_ascii=False)
     assert response["jf-grid-wrap"]["style"] == response["jf-files"]["style"] == {"display": "none"}
+    assert response["jf-spor-filters"]["style"] == response["jf-ncr-filters"]["style"] == {"display": "none"}
 
 
 def test_download_writes_the_rows_shown_with_the_servers_values_and_is_audited(app, dataset):
