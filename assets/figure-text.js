@@ -121,9 +121,13 @@
         return el("td", {"class": "text-end"}, [text(i >= 0 ? s.vals[i] : null)]);
       })));
     });
-    var note = el("caption", {}, ["”–”: inget värde visas – för få operationer för att visas, eller inga data för den punkten."]);
+    var note = el("caption", {"class": "visually-hidden"}, [DASH_NOTE]);
     return el("table", {"class": "table table-sm lb-table"}, [note, el("thead", {}, [head]), el("tbody", {}, rows)]);
   }
+
+  // Said in the table's caption (for assistive technology) and, for the eye, above the scrolling
+  // region, wrapped to the screen: a caption is as wide as its table and was cut off on a phone.
+  var DASH_NOTE = "”–”: inget värde visas – för få operationer för att visas, eller inga data för den punkten.";
 
   function render(gd) {
     var figure = gd.closest("figure.lb-figure");
@@ -142,6 +146,7 @@
     if (old) old.remove();
     if (!all.length) return;
     var details = el("details", {"class": "lb-fig-table"}, [el("summary", {}, ["Diagrammets siffror som tabell"]),
+      el("p", {"class": "lb-table-caption", "aria-hidden": "true"}, [DASH_NOTE]),
       el("div", {"class": "table-responsive", tabindex: "0", role: "region", "aria-label": title(gd, caption) + " som tabell"},
          [table(all)])]);
     details.open = open;

@@ -273,5 +273,12 @@ def simple_table(columns: Sequence[tuple[str, str, str]], rows: Sequence[dict], 
                 cells.append(html.Td(text, className="text-end" if kind != "text" else
                                      ("text-nowrap" if nowrap else None)))
         body.append(html.Tr(cells, className=row_class(r) if row_class else None))
-    children = ([html.Caption(caption)] if caption else []) + [head, html.Tbody(body)]
-    return scroll_region(html.Table(children, className="table table-sm lb-table", id=id_), label or caption)
+    if not caption:
+        return scroll_region(html.Table([head, html.Tbody(body)], className="table table-sm lb-table", id=id_),
+                             label)
+    # The caption names the table for assistive technology; the eye reads the same words above the
+    # scrolling region, wrapped to the screen (a caption is as wide as its table: cut off on a phone).
+    table = html.Table([html.Caption(caption, className="visually-hidden"), head, html.Tbody(body)],
+                       className="table table-sm lb-table", id=id_)
+    return html.Div([html.P(caption, className="lb-table-caption", **{"aria-hidden": "true"}),
+                     scroll_region(table, label or caption)])

@@ -96,6 +96,12 @@ def test_every_page_has_no_axe_violations(browser, a11y_state, live_server, name
         cut = page.evaluate("""() => [...document.querySelectorAll('.lb-grid .ag-cell')]
             .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
         assert cut == [], f"avkortade celler: {cut}"
+        # A table's caption is read whole without swiping (it was as wide as its table: cut on a phone).
+        cut = page.evaluate("""() => [...document.querySelectorAll('caption, .lb-table-caption')]
+            .filter(c => c.getBoundingClientRect().width > 1)
+            .filter(c => c.getBoundingClientRect().right > (c.closest('.table-responsive') || document.body)
+                .getBoundingClientRect().right + 1).map(c => c.textContent)""")
+        assert cut == [], f"tabellrubriker utanför skärmen: {cut}"
         page.recorder.assert_clean()
     finally:
         context.close()
