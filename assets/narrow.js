@@ -61,6 +61,48 @@
   else start();
 })();
 
+/* A table wider than its place (a phone) says so above it: "svep i sidled".
+ * The region itself is focusable, so the arrow keys scroll it too. The hint
+ * follows the width: it comes and goes as the screen turns or the table's
+ * content changes. AG Grid tables have their own hint (Jämför enheter). */
+(function () {
+  "use strict";
+  var HINT = "Tabellen är bredare än skärmen: svep i sidled för fler kolumner.";
+  var pending = false;
+
+  function check() {
+    pending = false;
+    var regions = document.querySelectorAll(".table-responsive");
+    for (var i = 0; i < regions.length; i++) {
+      var region = regions[i];
+      var hint = region.previousElementSibling;
+      var has = hint && hint.classList.contains("lb-scroll-hint");
+      var wide = region.offsetParent !== null && region.scrollWidth > region.clientWidth + 1;
+      if (wide && !has) {
+        hint = document.createElement("p");
+        hint.className = "lb-scroll-hint lb-legend mb-1";
+        hint.textContent = HINT;
+        region.parentNode.insertBefore(hint, region);
+      } else if (!wide && has) {
+        hint.remove();
+      }
+    }
+  }
+  function later() {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(check);
+  }
+  function start() {
+    later();
+    new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
+    window.addEventListener("resize", later);
+    document.addEventListener("toggle", later, true);   // a chart's table opened (<details>)
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
+
 /* The printout names its view: "Utskrivet ÅÅÅÅ-MM-DD från <address>" (the
  * address holds the filters), in a line only the print stylesheet shows. */
 (function () {

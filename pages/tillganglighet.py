@@ -43,8 +43,9 @@ av de brister som beskrivs under *Innehåll som inte är tillgängligt*.
   kapacitetsannons – körs med enbart tangentbordet i ett automatiskt test.
 - **I en mobils bredd.** Ingen sida är bredare än skärmen, ingen
   kolumnrubrik eller tabellcell kortas av, inga axeltexter hamnar utanför
-  diagrammen, tabellernas namnkolumn står kvar när man sveper i sidled och
-  sidornas meny fälls ut med knappen *Meny*.
+  diagrammen, en tabell som är bredare än skärmen säger att man kan svepa i
+  sidled, tabellernas namnkolumn står kvar när man sveper och sidornas meny
+  fälls ut med knappen *Meny*.
 - **Kontrast och färg.** Texter och knappar har minst kontrasten 4,5:1.
   Diagrammens färger går att skilja åt även vid nedsatt färgseende
   (blått, orange och grått) och linjerna skiljs också åt med streckning

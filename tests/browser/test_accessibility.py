@@ -108,6 +108,32 @@ def test_every_page_has_no_axe_violations(browser, a11y_state, live_server, name
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
+def test_a_table_wider_than_the_screen_says_to_swipe(browser, a11y_state, live_server, width):
+    """Nationell utveckling's region table has seven columns: on a phone it
+    scrolls inside its region and says so above it; on a computer it fits
+    and says nothing."""
+    context, page = _page(browser, a11y_state["state"], width)
+    try:
+        page.goto(live_server + "/nationellt")
+        page.locator("#nu-region-rows tbody tr").first.wait_for()
+        page.recorder.dash_idle()
+        region = page.locator("#nu-region-rows").locator("xpath=ancestor::div[contains(@class,'table-responsive')]")
+        wide = region.evaluate("r => r.scrollWidth > r.clientWidth + 1")
+        assert wide == (width == "mobil")
+        hint = region.locator("xpath=preceding-sibling::p[contains(@class,'lb-scroll-hint')]")
+        if wide:
+            hint.wait_for()
+            assert hint.inner_text() == "Tabellen är bredare än skärmen: svep i sidled för fler kolumner."
+        else:
+            page.wait_for_timeout(200)
+            assert hint.count() == 0
+        found = violations(page)
+        assert found == [], "\n".join(found)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
 def test_the_login_page_has_no_axe_violations(browser, live_server, width):
     w, h = WIDTHS[width]
     context = browser.new_context(locale="sv-SE", viewport={"width": w, "height": h})
