@@ -138,7 +138,13 @@ def fit_month_axis(figure: dict, half_month_days: int = 15) -> dict:
     first and last bars are drawn whole. Returns the figure."""
     import datetime as dt
 
-    days = [dt.date.fromisoformat(str(x)[:10]) for trace in figure.get("data", []) for x in (trace.get("x") or [])]
+    def day(x):
+        try:
+            return dt.date.fromisoformat(str(x)[:10])
+        except ValueError:   # a gap (None, NaN): no place on the axis
+            return None
+
+    days = [d for trace in figure.get("data", []) for d in map(day, trace.get("x") or []) if d is not None]
     if days:
         pad = dt.timedelta(days=half_month_days)
         figure["layout"]["xaxis"] = dict(figure["layout"].get("xaxis", {}),

@@ -174,6 +174,8 @@ def test_a_month_axis_ends_half_a_month_after_its_last_month():
                                    "layout": {}})
     assert both["layout"]["xaxis"]["range"] == ["2024-12-17", "2026-03-16"]
     assert figures.fit_month_axis({"data": [], "layout": {}}) == {"data": [], "layout": {}}
+    gap = figures.fit_month_axis({"data": [{"x": [None, "2026-05-01", float("nan")]}], "layout": {}})
+    assert gap["layout"]["xaxis"]["range"] == ["2026-04-16", "2026-05-16"]
 
 
 def test_column_defs_never_need_eval():
