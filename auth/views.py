@@ -41,9 +41,14 @@ def bootstrap_css() -> str | None:
     return None
 
 
+def fonts_css() -> str | None:
+    """The app's own font (Inter, assets/10-fonts.css), so the login page is set like the views."""
+    return "/assets/10-fonts.css" if (ROOT / "assets" / "10-fonts.css").is_file() else None
+
+
 @bp.app_context_processor
 def _template_globals():
-    return {"bootstrap_css": bootstrap_css(), "auth_mode": get_state().mode}
+    return {"bootstrap_css": bootstrap_css(), "fonts_css": fonts_css(), "auth_mode": get_state().mode}
 
 
 def _form_page(form: LoginForm, error: str | None = None, status: int = 200, info: str | None = None):

@@ -22,6 +22,10 @@ def test_login_page_is_swedish_with_csrf_token(client):
     assert "Användarnamn" in text and "Lösenord" in text and "Logga in" in text
     assert csrf_from(text)
     assert resp.headers["Cache-Control"] == "no-store"
+    # Set in the app's own font, served to a browser that has not logged in yet.
+    assert '<link rel="stylesheet" href="/assets/10-fonts.css">' in text
+    fonts = client.get("/assets/10-fonts.css")
+    assert fonts.status_code == 200 and b'font-family: "Inter"' in fonts.data
 
 
 def test_successful_login_redirects_to_next_and_is_audited(app, client):
