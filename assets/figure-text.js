@@ -9,7 +9,9 @@
  */
 (function () {
   "use strict";
-  var number = new Intl.NumberFormat("sv-SE", {maximumFractionDigits: 1});
+  // As the screen shows them (METRICS.md): days in whole days, shares in whole percent, counts whole;
+  // half away from zero, as common/format.py rounds.
+  var number = new Intl.NumberFormat("sv-SE", {maximumFractionDigits: 0});
 
   function text(v) {
     if (v === null || v === undefined || v === "" || (typeof v === "number" && isNaN(v))) return "–";
