@@ -22,7 +22,13 @@ def axe_source() -> str:
 
 
 def violations(page, context: str | None = None) -> list[str]:
-    """The page's axe violations at the WCAG 2.1 A/AA tags, as text lines."""
+    """The page's axe violations at the WCAG 2.1 A/AA tags, as text lines.
+    Checked once every table shown is drawn: AG Grid builds its header cells
+    and rows a moment after Dash is done, and a header row without its cells
+    is not what a person meets."""
+    page.wait_for_function("""() => [...document.querySelectorAll('.ag-root-wrapper')].every(g =>
+        g.offsetParent === null || (g.querySelector('.ag-header-cell') &&
+                                    g.querySelector('.ag-row, .ag-overlay-no-rows-center')))""")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source())           # CDP evaluation: not subject to the page's CSP
     result = page.evaluate(
