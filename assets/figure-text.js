@@ -13,6 +13,10 @@
   // half away from zero, as common/format.py rounds.
   var number = new Intl.NumberFormat("sv-SE", {maximumFractionDigits: 0});
 
+  // Said in the table's caption (for assistive technology) and, for the eye, above the scrolling
+  // region, wrapped to the screen: a caption is as wide as its table and was cut off on a phone.
+  var DASH_NOTE = "”–”: inget värde visas – för få operationer för att visas, eller inga data för den punkten.";
+
   function text(v) {
     if (v === null || v === undefined || v === "" || (typeof v === "number" && isNaN(v))) return "–";
     if (typeof v === "number") return number.format(v).replace(/\u2212/g, "-");
@@ -126,10 +130,6 @@
     var note = el("caption", {"class": "visually-hidden"}, [DASH_NOTE]);
     return el("table", {"class": "table table-sm lb-table"}, [note, el("thead", {}, [head]), el("tbody", {}, rows)]);
   }
-
-  // Said in the table's caption (for assistive technology) and, for the eye, above the scrolling
-  // region, wrapped to the screen: a caption is as wide as its table and was cut off on a phone.
-  var DASH_NOTE = "”–”: inget värde visas – för få operationer för att visas, eller inga data för den punkten.";
 
   function render(gd) {
     var figure = gd.closest("figure.lb-figure");

@@ -95,7 +95,12 @@
   }
   function start() {
     later();
-    new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
+    // AG Grid redraws its rows on every scroll step: those changes cannot make an HTML table wider.
+    new MutationObserver(function (mutations) {
+      for (var i = 0; i < mutations.length; i++) {
+        if (!mutations[i].target.closest || !mutations[i].target.closest(".ag-root-wrapper")) { later(); return; }
+      }
+    }).observe(document.body, {childList: true, subtree: true});
     window.addEventListener("resize", later);
     document.addEventListener("toggle", later, true);   // a chart's table opened (<details>)
   }

@@ -49,8 +49,10 @@ class NoticeError(ValueError):
         super().__init__(self.message)
 
     def named(self, name: str) -> str:
-        """The message with the field called ``name`` (the form passes its label)."""
-        return self.template.replace(self.MARK, name)
+        """The message with the field called ``name`` (the form passes its label).
+        The mark comes before any quoted input, so only its first place is the
+        field's: a value typed as "{fält}" is quoted as typed."""
+        return self.template.replace(self.MARK, name, 1)
 
 
 class NoticeForbidden(NoticeError):

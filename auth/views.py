@@ -1,6 +1,7 @@
 """Login, logout and the audit CSV: server-rendered Swedish pages (Jinja)."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -31,8 +32,10 @@ class LogoutForm(FlaskForm):
     pass
 
 
+@functools.cache
 def bootstrap_css() -> str | None:
-    """The Bootstrap theme in assets/ (engineer E's), if it is there."""
+    """The Bootstrap theme in assets/ (engineer E's), if it is there; looked up
+    once (assets/ does not change while the app runs), not at every page."""
     assets = ROOT / "assets"
     for pattern in ("*bootstrap*.min.css", "*bootstrap*.css"):
         found = sorted(assets.glob(pattern))
@@ -41,6 +44,7 @@ def bootstrap_css() -> str | None:
     return None
 
 
+@functools.cache
 def fonts_css() -> str | None:
     """The app's own font (Inter, assets/10-fonts.css), so the login page is set like the views."""
     return "/assets/10-fonts.css" if (ROOT / "assets" / "10-fonts.css").is_file() else None

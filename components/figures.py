@@ -9,6 +9,7 @@ assets/plotly-locale-sv.js, and no link to Plotly's cloud).
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Iterable
 
@@ -136,8 +137,6 @@ def fit_month_axis(figure: dict, half_month_days: int = 15) -> dict:
     to half a month after its last (each month drawn at its first day), so
     no tick names a month without data ("jan 2027" after December) and the
     first and last bars are drawn whole. Returns the figure."""
-    import datetime as dt
-
     def day(x):
         try:
             return dt.date.fromisoformat(str(x)[:10])

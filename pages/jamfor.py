@@ -29,6 +29,8 @@ dash.register_page(__name__, path="/", name="Jämför enheter", title="Jämför 
 HIDDEN = {"display": "none"}
 #: The CSV and XLSX buttons, shown only with a table.
 JF_FILES = "jf-files"
+#: where table_outputs gives the style of the table's wrapper (shown or hidden)
+GRID_STYLE_AT = 6
 #: dcc.Dropdown's own texts in Swedish.
 DROPDOWN_LABELS = {
     "select_all": "Välj alla", "deselect_all": "Avmarkera alla", "selected_count": "{num_selected} valda",
@@ -384,7 +386,9 @@ def suggest_home(search_value, value, current):
 def update_table(kva, period, level, asa, prio, narkos, hem, expected=None, url_state=None, current_defs=None):
     """The table for the filters; the download buttons are shown with it."""
     out = table_outputs(kva, period, level, asa, prio, narkos, hem, expected, url_state, current_defs)
-    return (*out, out[6])
+    grid_style = out[GRID_STYLE_AT]
+    return (*out, grid_style)
+
 
 
 def table_outputs(kva, period, level, asa, prio, narkos, hem, expected=None, url_state=None, current_defs=None):

@@ -113,6 +113,10 @@ def test_the_form_names_a_field_by_its_label_and_the_api_by_its_key():
     assert exc.named("”Från (ÅÅÅÅ-MM-DD)”").startswith("Fältet ”Från (ÅÅÅÅ-MM-DD)” är inget datum")
     # every field the validation can name has a label in the form
     assert set(notices.FIELDS) <= set(AN_LABELS)
+    # a value typed as the mark itself is quoted as typed, not replaced by the field's name
+    with pytest.raises(notices.NoticeError) as odd:
+        notices.validate({**payload, "fran": "{fält}"}, today=TODAY, **known)
+    assert odd.value.named("”Från”") == "Fältet ”Från” är inget datum: '{fält}' (ange ÅÅÅÅ-MM-DD)."
 
 
 def test_html_is_kept_as_text(world):
